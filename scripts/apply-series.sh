@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# apply-series.sh TREE - git am every patch named in patches/series onto the
+# checked-out commit of TREE. On failure the am is aborted, TREE is left as
+# it was, and the message says which patch failed and why.
+
+. "$(dirname "$0")/lib.sh"
+
+tree=${1:?usage: apply-series.sh TREE}
+series=$TOP/patches/series
+[ -f "$series" ] || die $EXIT_USAGE "$series is missing"
+
+while read -r patch; do
+	case $patch in ''|'#'*) continue ;; esac
+	[ -f "$TOP/patches/$patch" ] || die $EXIT_PATCH "patches/series names $patch, which does not exist"
+	if ! git -C "$tree" am -q --keep-cr "$TOP/patches/$patch" >/dev/null 2>&1; then
+		git -C "$tree" am --abort >/dev/null 2>&1 || true
+		if git -C "$tree" grep -q PIPE_BUF_FLAG_PACKET -- include/linux/pipe_fs_i.h; then
+			die $EXIT_PATCH "$patch does not apply: this tree already has packet mode (PIPE_BUF_FLAG_PACKET in include/linux/pipe_fs_i.h). Apply the series to the stripped 'base' tree; on a tree with upstream's mode only the selftests patch applies."
+		fi
+		die $EXIT_PATCH "$patch does not apply to $(git -C "$tree" log -1 --format='%h (%s)')"
+	fi
+done < "$series"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-kernel.sh FLAVOUR - build build/FLAVOUR/bzImage out of tree from
+# tinyconfig + scripts/platform.config + the suite's config (+ EXTRA_CONFIG),
+# and install the kernel headers the suite is compiled against.
+# Skips all work when the source commit and every fragment are unchanged.
+
+. "$(dirname "$0")/lib.sh"
+
+flavour=${1:?usage: build-kernel.sh FLAVOUR}
+need_packages gcc:gcc make:make flex:flex bison:bison bc:bc \
+	/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev
+
+commit=$("$TOP/scripts/prepare-source.sh" "$flavour")
+src=$BUILD/src/$flavour
+out=$BUILD/$flavour
+obj=$out/obj
+fragments=("$TOP/scripts/platform.config" "$TOP/tools/testing/selftests/pipe/config")
+[ -n "${EXTRA_CONFIG:-}" ] && fragments+=($EXTRA_CONFIG)
+
+key=$({ echo "$commit"; cat "${fragments[@]}" "$0"; } | sha256sum | cut -c1-16)
+if [ -f "$out/bzImage" ] && [ "$(cat "$out/build.key" 2>/dev/null)" = "$key" ]; then
+	say "$flavour: kernel up to date ($(git -C "$src" log -1 --format=%h))"
+	exit 0
+fi
+
+mkdir -p "$obj"
+rm -f "$out/build.key"
+cc=gcc
+command -v ccache >/dev/null && cc="ccache gcc"
+export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+kmake() { make -s -C "$src" O="$obj" CC="$cc" HOSTCC="$cc" -j"$(nproc)" "$@"; }
+
+say "$flavour: configuring (tinyconfig + ${#fragments[@]} fragments)"
+kmake tinyconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" >/dev/null
+kmake olddefconfig >/dev/null
+# merge_config.sh drops options that do not exist or whose dependencies are
+# missing without a word: check that every requested line made it.
+missing=0
+for f in "${fragments[@]}"; do
+	while read -r line; do
+		case $line in
+		CONFIG_*=n) sym=${line%%=*}
+			grep -q "^$sym=" "$obj/.config" && { echo "  $f: $line became $(grep "^$sym=" "$obj/.config")" >&2; missing=1; } ;;
+		CONFIG_*) grep -qxF "$line" "$obj/.config" ||
+			{ echo "  $f: $line did not survive olddefconfig" >&2; missing=1; } ;;
+		esac
+	done < "$f"
+done
+[ $missing -eq 0 ] || die $EXIT_BUILD "$flavour: kernel config is missing requested options (above)"
+
+say "$flavour: building $(git -C "$src" log -1 --format='%h %s') (3-5 min cold)"
+log=$out/build.log
+if ! kmake bzImage headers >"$log" 2>&1; then
+	tail -n 30 "$log" >&2
+	die $EXIT_BUILD "$flavour: kernel build failed (full log: $log)"
+fi
+# gen_init_cpio builds the initramfs without root rights.
+kmake usr/gen_init_cpio >>"$log" 2>&1 || die $EXIT_BUILD "$flavour: usr/gen_init_cpio failed"
+cp "$obj/arch/x86/boot/bzImage" "$out/bzImage"
+echo "$key" > "$out/build.key"
+say "$flavour: $(du -k "$out/bzImage" | cut -f1) KiB bzImage ready"

@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the test guest: mount the basics, run the installed kselftests,
+# and end QEMU through isa-debug-exit. The exit value stays 1 (failure)
+# unless the runner got to its end; the host reads the verdict from the TAP.
+# Kernel command line: harness=shell gives an interactive shell instead.
+
+result=1
+/bin/busybox --install -s
+export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+# kselftest's runner logs to /dev/stdout, which devtmpfs does not provide.
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+ln -sf /proc/self/fd /dev/fd
+
+if grep -qw harness=shell /proc/cmdline; then
+	echo "harness: interactive shell; 'exit' ends the guest"
+	setsid cttyhack sh -l
+	debug-exit 0
+fi
+
+echo "harness: guest up, kernel $(uname -r)"
+if cd /kselftest && ./run_kselftest.sh; then
+	result=0
+fi
+echo "harness: end of tests"
+debug-exit $result

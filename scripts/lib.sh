@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the host-side scripts. Source it, do not run it.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+# The git repository holding the imported Debian tree (tags: import, base).
+KERNEL_REPO=${KERNEL_REPO:-$BUILD/linux.git}
+LINUX_SRC_TAR=${LINUX_SRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
+LINUX_SRC_PKG=${LINUX_SRC_PKG:-linux-source-6.12}
+
+# Exit codes shared by every script (documented in README.md).
+EXIT_TESTS_FAILED=1
+EXIT_USAGE=2
+EXIT_PATCH=3
+EXIT_BUILD=4
+EXIT_NO_RESULT=5
+EXIT_TIMEOUT=6
+EXIT_SPLAT=7
+
+# Fixed identities and dates: the same input gives the same commit ids on
+# every machine, so base-commit: in the cover letter stays valid.
+export GIT_AUTHOR_NAME="Packet Pipe Harness" GIT_AUTHOR_EMAIL="harness@packet-pipe.invalid"
+export GIT_COMMITTER_NAME="Packet Pipe Harness" GIT_COMMITTER_EMAIL="harness@packet-pipe.invalid"
+export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:00:00Z"
+
+say()  { printf '==> %s\n' "$*" >&2; }
+die()  { local rc=$1; shift; printf 'error: %s\n' "$*" >&2; exit "$rc"; }
+
+# need_packages CMD:PACKAGE ... - install what is missing (as root) or name
+# the apt-get line and stop.
+need_packages() {
+	local missing=() pair
+	for pair in "$@"; do
+		local probe=${pair%%:*} pkg=${pair#*:}
+		case $probe in
+		/*) [ -e "$probe" ] || missing+=("$pkg") ;;
+		*)  command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg") ;;
+		esac
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+		say "installing ${missing[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 ||
+			die $EXIT_USAGE "apt-get install ${missing[*]} failed"
+	else
+		die $EXIT_USAGE "missing packages; run: apt-get install ${missing[*]}"
+	fi
+}
+
+git_k() { git -C "$KERNEL_REPO" "$@"; }

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make-initramfs.sh FLAVOUR - build build/FLAVOUR/initramfs.cpio: static
+# busybox, the pipe kselftests installed by kselftest's own "install"
+# target (built static against FLAVOUR's headers), the guest init and the
+# isa-debug-exit helper. Run after build-kernel.sh FLAVOUR.
+
+. "$(dirname "$0")/lib.sh"
+
+flavour=${1:?usage: make-initramfs.sh FLAVOUR}
+need_packages /bin/busybox:busybox-static rsync:rsync
+file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
+	die $EXIT_USAGE "/bin/busybox is not static; run: apt-get install busybox-static"
+
+src=$BUILD/src/$flavour
+out=$BUILD/$flavour
+obj=$out/obj
+suite=tools/testing/selftests/pipe
+[ -x "$obj/usr/gen_init_cpio" ] || die $EXIT_USAGE "$flavour is not built; run scripts/build-kernel.sh $flavour"
+
+# The series carries the suite; other trees get the top-level copy (the
+# Debian tree ignores untracked files, so this leaves git status clean).
+if ! git -C "$src" ls-files --error-unmatch "$suite/Makefile" >/dev/null 2>&1; then
+	rm -rf "${src:?}/$suite"
+	cp -r "$TOP/$suite" "$src/$suite"
+fi
+
+say "$flavour: building the pipe selftests (static)"
+install=$out/kselftest
+rm -rf "$install"
+log=$out/selftests.log
+if ! make -C "$src/tools/testing/selftests" O="$obj" TARGETS=pipe \
+	USERLDFLAGS=-static INSTALL_PATH="$install" install >"$log" 2>&1; then
+	tail -n 20 "$log" >&2
+	die $EXIT_BUILD "$flavour: building the pipe selftests failed (log: $log)"
+fi
+
+gcc -static -Os -o "$out/debug-exit" "$TOP/scripts/debug-exit.c" ||
+	die $EXIT_BUILD "cannot build scripts/debug-exit.c statically"
+
+list=$out/initramfs.list
+{
+	cat <<-EOL
+	dir /dev 755 0 0
+	nod /dev/console 600 0 0 c 5 1
+	dir /bin 755 0 0
+	dir /sbin 755 0 0
+	dir /usr 755 0 0
+	dir /usr/bin 755 0 0
+	dir /usr/sbin 755 0 0
+	dir /usr/local 755 0 0
+	dir /usr/local/bin 755 0 0
+	dir /proc 755 0 0
+	dir /sys 755 0 0
+	dir /tmp 1777 0 0
+	file /bin/busybox /bin/busybox 755 0 0
+	slink /bin/sh busybox 777 0 0
+	file /init $TOP/scripts/guest-init.sh 755 0 0
+	file /usr/bin/timeout $TOP/scripts/timeout-wrapper.sh 755 0 0
+	file /usr/local/bin/debug-exit $out/debug-exit 755 0 0
+	dir /kselftest 755 0 0
+	EOL
+	# Everything kselftest installed, at the same place under /kselftest.
+	(cd "$install" && find . -mindepth 1 | sort) | while read -r p; do
+		p=${p#./}
+		if [ -d "$install/$p" ]; then
+			echo "dir /kselftest/$p 755 0 0"
+		else
+			echo "file /kselftest/$p $install/$p $(stat -c %a "$install/$p") 0 0"
+		fi
+	done
+} > "$list"
+"$obj/usr/gen_init_cpio" "$list" > "$out/initramfs.cpio" ||
+	die $EXIT_BUILD "gen_init_cpio failed on $list"
+say "$flavour: initramfs $(du -k "$out/initramfs.cpio" | cut -f1) KiB"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# prepare-source.sh FLAVOUR - check out the source of one kernel flavour in
+# build/src/FLAVOUR and print its commit id.
+#
+#   stock   Debian's tree as shipped (tag "import": upstream's packet mode)
+#   base    stock with packet mode stripped (tag "base")
+#   series  base + every patch in patches/series, applied with git am
+#
+# A worktree only rewrites the files that change between runs, so kbuild's
+# incremental build stays incremental.
+
+. "$(dirname "$0")/lib.sh"
+
+flavour=${1:?usage: prepare-source.sh stock|base|series}
+"$TOP/scripts/import-tree.sh"
+
+case $flavour in
+stock) start=import ;;
+base|series) start=base ;;
+*) die $EXIT_USAGE "unknown flavour '$flavour' (stock, base or series)" ;;
+esac
+
+src=$BUILD/src/$flavour
+if [ ! -e "$src/.git" ]; then
+	rm -rf "$src"
+	say "checking out $flavour in $src"
+	git_k worktree prune
+	git_k worktree add -q --detach "$src" "$start" >&2
+fi
+git -C "$src" am --abort >/dev/null 2>&1 || true
+git -C "$src" checkout -q --detach -f "$start"
+
+if [ "$flavour" = series ]; then
+	"$TOP/scripts/apply-series.sh" "$src" >&2
+fi
+git -C "$src" rev-parse HEAD

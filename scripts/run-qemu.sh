@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-qemu.sh FLAVOUR [EXPECT] - boot build/FLAVOUR/bzImage with its
+# initramfs, run the pipe selftests, and judge the console (verdict.py).
+# Saves console.log and qemu.cmd under build/FLAVOUR/results/.
+#
+#   ACCEL=tcg|kvm   QEMU accelerator (default tcg: kvm hangs on our machines)
+#   TIMEOUT=secs    whole-run limit (default 600)
+#   SHELL_MODE=1    interactive guest shell instead of the tests
+#   APPEND="..."    extra kernel command line
+
+. "$(dirname "$0")/lib.sh"
+
+flavour=${1:?usage: run-qemu.sh FLAVOUR [skip|pass|all]}
+expect=${2:-pass}
+out=$BUILD/$flavour
+results=$out/results
+need_packages qemu-system-x86_64:qemu-system-x86 python3:python3
+for f in bzImage initramfs.cpio; do
+	[ -f "$out/$f" ] || die $EXIT_USAGE "$out/$f is missing; run 'make build KERNEL=$flavour'"
+done
+mkdir -p "$results"
+
+append="console=ttyS0 panic=-1 ${APPEND:-}"
+cmd=(qemu-system-x86_64 -accel "${ACCEL:-tcg}" -m 512 -smp 2 -nographic -no-reboot
+     -kernel "$out/bzImage" -initrd "$out/initramfs.cpio"
+     -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+
+if [ -n "${SHELL_MODE:-}" ]; then
+	"${cmd[@]}" -append "$append harness=shell" || true
+	exit 0
+fi
+
+printf '%q ' "${cmd[@]}" -append "$append" > "$results/qemu.cmd"
+echo >> "$results/qemu.cmd"
+say "$flavour: booting under ${ACCEL:-tcg}, running the suite (timeout ${TIMEOUT:-600}s)"
+start=$(date +%s)
+set +e
+timeout "${TIMEOUT:-600}" "${cmd[@]}" -append "$append" </dev/null >"$results/console.log" 2>&1
+qemu_rc=$?
+set -e
+say "$flavour: guest ran $(( $(date +%s) - start ))s (qemu exit $qemu_rc)"
+
+set +e
+python3 "$TOP/scripts/verdict.py" --flavour "$flavour" --expect "$expect" \
+	--qemu-rc "$qemu_rc" "$results/console.log" | tee "$results/summary.txt"
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 0 ] || say "$flavour: see $results/console.log"
+exit "$rc"

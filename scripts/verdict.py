@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn one guest console log into a verdict.
+
+    verdict.py --flavour F --expect POLICY --qemu-rc RC console.log
+
+Reads the kselftest TAP that run_kselftest.sh printed (tests nested one level
+under each program), the way QEMU ended, and any kernel splat on the console.
+Prints one line "pipe (F): N passed, N failed, N skipped" and exits with the
+harness's exit codes (scripts/lib.sh). run_kselftest.sh's own exit status is
+never trusted: it is 0 even when a test fails.
+
+POLICY says what the flavour must show:
+  skip  every test skips (a kernel without packet mode; a pass means the
+        strip did not take)
+  pass  every test passes; XFAIL (a known upstream limitation) is allowed
+  all   every test passes: no skip, no XFAIL
+"""
+
+import argparse
+import re
+import sys
+
+EXIT_OK, EXIT_TESTS_FAILED, EXIT_NO_RESULT, EXIT_TIMEOUT, EXIT_SPLAT = 0, 1, 5, 6, 7
+QEMU_TIMEOUT = 124              # from timeout(1)
+QEMU_GUEST_DONE = (1, 3)        # isa-debug-exit: (value << 1) | 1
+END_MARKER = "harness: end of tests"
+
+# Anything the kernel prints when it is not well; one of them fails a run
+# even when every test passed.
+SPLAT = re.compile(
+    r"BUG:|WARNING:|Oops|Kernel panic|kernel BUG at|general protection fault"
+    r"|KASAN|UBSAN|KFENCE|possible recursive locking|circular locking"
+    r"|inconsistent lock state|bad unlock balance|INFO: task .* blocked"
+    r"|detected stalls|Call Trace:")
+
+RESULT = re.compile(r"^(not ok|ok) (\d+) (.*?)(?:\s+#\s*(\w+)\s*(.*))?$")
+PLAN = re.compile(r"^1\.\.(\d+)")
+
+
+class Program:
+    """One test binary: its plan and the results of its tests."""
+
+    def __init__(self, name):
+        self.name = name
+        self.plan = None
+        self.results = []       # (ok, name, directive, reason)
+        self.outcome = None     # the runner's ok/not ok line for it
+
+
+def parse(lines):
+    """Return (programs, top-level plan) from kselftest runner output."""
+    programs, top_plan, cur = [], None, None
+    for line in lines:
+        m = re.match(r"^# selftests: \S+: (\S+)", line)
+        if m:
+            cur = Program(m.group(1))
+            programs.append(cur)
+            continue
+        if line.startswith("# ") and cur is not None:
+            inner = line[2:]
+            m = PLAN.match(inner)
+            if m and cur.plan is None:
+                cur.plan = int(m.group(1))
+                continue
+            m = RESULT.match(inner)
+            if m:
+                directive = (m.group(4) or "").upper()
+                cur.results.append((m.group(1) == "ok", m.group(3),
+                                    directive, m.group(5) or ""))
+            continue
+        m = PLAN.match(line)
+        if m and top_plan is None:
+            top_plan = int(m.group(1))
+            continue
+        m = RESULT.match(line)
+        if m and cur is not None and "selftests:" in m.group(3):
+            cur.outcome = (m.group(1) == "ok", m.group(4) or "")
+            cur = None
+    return programs, top_plan
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = self.xfail = 0
+        self.problems = []
+
+    def fail(self, why):
+        self.failed += 1
+        self.problems.append(why)
+
+
+def judge(programs, top_plan, expect):
+    t = Tally()
+    for p in programs:
+        for ok, name, directive, reason in p.results:
+            label = f"{p.name}: {name}"
+            if directive == "SKIP":
+                t.skipped += 1
+                if expect != "skip":
+                    t.problems.append(f"{label} skipped ({reason})")
+            elif directive == "XFAIL":
+                t.xfail += 1
+                if expect != "pass":
+                    t.problems.append(f"{label} is XFAIL here ({reason})")
+            elif ok:
+                t.passed += 1
+                if expect == "skip":
+                    t.problems.append(f"{label} passed on a kernel that "
+                                      "should lack packet mode")
+            else:
+                t.fail(f"{label} failed")
+        if p.plan is None:
+            t.fail(f"{p.name}: printed no TAP plan (did it start?)")
+        elif len(p.results) < p.plan:
+            missing = p.plan - len(p.results)
+            t.failed += missing
+            t.problems.append(f"{p.name}: {missing} of {p.plan} tests gave "
+                              "no result (crash or hang)")
+        if p.outcome is None:
+            t.problems.append(f"{p.name}: the runner printed no result for it")
+        elif not p.outcome[0] and all(ok for ok, *_ in p.results) \
+                and len(p.results) >= (p.plan or 0):
+            t.fail(f"{p.name}: program failed ({p.outcome[1] or 'exit status'})")
+    if top_plan is not None and len(programs) < top_plan:
+        t.problems.append(f"{top_plan - len(programs)} of {top_plan} test "
+                          "programs never started")
+    return t
+
+
+def verdict(text, flavour, expect, qemu_rc):
+    """Return (exit code, summary line, list of reasons)."""
+    lines = [l.rstrip("\r") for l in text.splitlines()]
+    programs, top_plan = parse(lines)
+    t = judge(programs, top_plan, expect)
+    summary = (f"pipe ({flavour}): {t.passed} passed, {t.failed} failed, "
+               f"{t.skipped} skipped" + (f" ({t.xfail} xfail)" if t.xfail else ""))
+    splats = [l.strip() for l in lines if SPLAT.search(l)]
+    last = next((l for l in reversed(lines) if l.strip()), "(empty console)")
+
+    if qemu_rc == QEMU_TIMEOUT:
+        return EXIT_TIMEOUT, summary, [f"guest timed out; last console line: {last}"]
+    if splats and "Kernel panic" in " ".join(splats):
+        panic = next(s for s in splats if "Kernel panic" in s)
+        return EXIT_NO_RESULT, summary, [f"guest panicked: {panic}"]
+    if qemu_rc not in QEMU_GUEST_DONE or END_MARKER not in lines:
+        return EXIT_NO_RESULT, summary, [
+            f"guest gave no result (qemu exit {qemu_rc}); last console line: {last}"]
+    if splats:
+        return EXIT_SPLAT, summary, [f"kernel splat on the console: {s}"
+                                     for s in splats[:5]]
+    if not programs or t.passed + t.failed + t.skipped + t.xfail == 0:
+        return EXIT_NO_RESULT, summary, ["no test ran"]
+    if t.problems or t.failed:
+        return EXIT_TESTS_FAILED, summary, t.problems
+    return EXIT_OK, summary, []
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--flavour", required=True)
+    ap.add_argument("--expect", choices=("skip", "pass", "all"), required=True)
+    ap.add_argument("--qemu-rc", type=int, required=True)
+    ap.add_argument("log")
+    args = ap.parse_args()
+    with open(args.log, errors="replace") as f:
+        rc, summary, reasons = verdict(f.read(), args.flavour, args.expect,
+                                       args.qemu_rc)
+    for r in reasons:
+        print(f"  {r}")
+    print(summary)
+    sys.exit(rc)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+../../../build/ksft/kselftest_harness.h

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packet pipes: how the mode is switched on and off.
+ *
+ * pipe2(O_DIRECT) puts the mode on the write end; F_SETFL sets or clears
+ * O_DIRECT on a pipe or FIFO write end; the read end's flag changes
+ * nothing; dup()ed descriptors share the open file and so the mode.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "packet_util.h"
+
+static char rbuf[BIG_READ];
+
+/* Read once into a big buffer; returns the length and NUL-terminates. */
+static ssize_t read_once(int fd)
+{
+	ssize_t n = read(fd, rbuf, sizeof(rbuf) - 1);
+
+	rbuf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+TEST(pipe2_odirect_marks_write_end_only)
+{
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	ASSERT_EQ(O_WRONLY | O_DIRECT, fcntl(fds[1], F_GETFL) & (O_ACCMODE | O_DIRECT));
+	ASSERT_EQ(O_RDONLY, fcntl(fds[0], F_GETFL) & (O_ACCMODE | O_DIRECT));
+	ASSERT_EQ(0, fcntl(fds[0], F_GETFL) & O_NONBLOCK);
+	ASSERT_EQ(0, fcntl(fds[0], F_GETFD) & FD_CLOEXEC);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST(pipe2_odirect_with_nonblock)
+{
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT | O_NONBLOCK));
+	ASSERT_EQ(O_NONBLOCK | O_DIRECT, fcntl(fds[1], F_GETFL) & (O_NONBLOCK | O_DIRECT));
+	ASSERT_EQ(O_NONBLOCK, fcntl(fds[0], F_GETFL) & (O_NONBLOCK | O_DIRECT));
+
+	ASSERT_EQ(-1, read(fds[0], rbuf, 1));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(3, write_str(fds[1], "one"));
+	ASSERT_EQ(3, write_str(fds[1], "two"));
+	ASSERT_EQ(3, read_once(fds[0]));
+	ASSERT_STREQ("one", rbuf);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST(pipe2_odirect_with_cloexec)
+{
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT | O_CLOEXEC));
+	ASSERT_EQ(FD_CLOEXEC, fcntl(fds[0], F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(fds[1], F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(O_DIRECT, fcntl(fds[1], F_GETFL) & O_DIRECT);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST(pipe2_rejects_unknown_flags)
+{
+	static const int bad[] = { O_APPEND, O_SYNC, O_NOATIME, O_TRUNC, O_RDWR };
+	unsigned int i;
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ASSERT_EQ(-1, pipe2(fds, O_DIRECT | bad[i])) {
+			TH_LOG("pipe2(O_DIRECT | 0%o) was accepted", bad[i]);
+		}
+		ASSERT_EQ(EINVAL, errno);
+		ASSERT_EQ(-1, pipe2(fds, bad[i]));
+		ASSERT_EQ(EINVAL, errno);
+	}
+}
+
+TEST(setfl_turns_packet_mode_on)
+{
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe(fds));
+	ASSERT_EQ(2, write_str(fds[1], "ab"));
+	ASSERT_EQ(2, write_str(fds[1], "cd"));
+	ASSERT_EQ(4, read_once(fds[0]));	/* a plain pipe merges */
+
+	ASSERT_EQ(0, fcntl(fds[1], F_SETFL, O_DIRECT));
+	ASSERT_EQ(O_DIRECT, fcntl(fds[1], F_GETFL) & O_DIRECT);
+	ASSERT_EQ(2, write_str(fds[1], "ef"));
+	ASSERT_EQ(2, write_str(fds[1], "gh"));
+	ASSERT_EQ(2, read_once(fds[0]));
+	ASSERT_STREQ("ef", rbuf);
+	ASSERT_EQ(2, read_once(fds[0]));
+	ASSERT_STREQ("gh", rbuf);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST(setfl_turns_packet_mode_off)
+{
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	ASSERT_EQ(0, fcntl(fds[1], F_SETFL, 0));
+	ASSERT_EQ(0, fcntl(fds[1], F_GETFL) & O_DIRECT);
+	ASSERT_EQ(2, write_str(fds[1], "ab"));
+	ASSERT_EQ(2, write_str(fds[1], "cd"));
+	ASSERT_EQ(4, read_once(fds[0]));
+	ASSERT_STREQ("abcd", rbuf);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST(setfl_nonblock_keeping_odirect_keeps_packets)
+{
+	int fds[2], fl;
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	fl = fcntl(fds[1], F_GETFL);
+	ASSERT_EQ(0, fcntl(fds[1], F_SETFL, fl | O_NONBLOCK));
+	ASSERT_EQ(O_DIRECT | O_NONBLOCK, fcntl(fds[1], F_GETFL) & (O_DIRECT | O_NONBLOCK));
+	ASSERT_EQ(1, write_str(fds[1], "a"));
+	ASSERT_EQ(1, write_str(fds[1], "b"));
+	ASSERT_EQ(1, read_once(fds[0]));
+	ASSERT_EQ(1, read_once(fds[0]));
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST(odirect_on_read_end_alone_changes_nothing)
+{
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe(fds));
+	ASSERT_EQ(0, fcntl(fds[0], F_SETFL, O_DIRECT));
+	ASSERT_EQ(2, write_str(fds[1], "ab"));
+	ASSERT_EQ(2, write_str(fds[1], "cd"));
+	ASSERT_EQ(4, read_once(fds[0]));
+	ASSERT_STREQ("abcd", rbuf);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST(dup_shares_packet_mode)
+{
+	int fds[2], wr2;
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	wr2 = dup(fds[1]);
+	ASSERT_GE(wr2, 0);
+	ASSERT_EQ(O_DIRECT, fcntl(wr2, F_GETFL) & O_DIRECT);
+
+	ASSERT_EQ(3, write_str(wr2, "dup"));
+	ASSERT_EQ(4, write_str(fds[1], "orig"));
+	ASSERT_EQ(3, read_once(fds[0]));
+	ASSERT_EQ(4, read_once(fds[0]));
+
+	/* Clearing the mode through one descriptor clears it for both. */
+	ASSERT_EQ(0, fcntl(wr2, F_SETFL, 0));
+	ASSERT_EQ(0, fcntl(fds[1], F_GETFL) & O_DIRECT);
+	ASSERT_EQ(2, write_str(fds[1], "ab"));
+	ASSERT_EQ(2, write_str(wr2, "cd"));
+	ASSERT_EQ(4, read_once(fds[0]));
+	close(wr2);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+FIXTURE(fifo) {
+	char dir[64];
+	char path[96];
+};
+
+FIXTURE_SETUP(fifo)
+{
+	REQUIRE_PACKET_MODE();
+	strcpy(self->dir, "/tmp/packet_fifo.XXXXXX");
+	if (!mkdtemp(self->dir)) {
+		/* Some test machines have no writable /tmp. */
+		strcpy(self->dir, "packet_fifo.XXXXXX");
+		ASSERT_NE(NULL, mkdtemp(self->dir));
+	}
+	snprintf(self->path, sizeof(self->path), "%s/fifo", self->dir);
+	ASSERT_EQ(0, mkfifo(self->path, 0600));
+}
+
+FIXTURE_TEARDOWN(fifo)
+{
+	unlink(self->path);
+	rmdir(self->dir);
+}
+
+TEST_F(fifo, setfl_odirect_gives_packet_reads)
+{
+	int rd, wr;
+
+	rd = open(self->path, O_RDONLY | O_NONBLOCK);
+	ASSERT_GE(rd, 0);
+	wr = open(self->path, O_WRONLY);
+	ASSERT_GE(wr, 0);
+
+	ASSERT_EQ(0, fcntl(wr, F_SETFL, O_DIRECT));
+	ASSERT_EQ(5, write_str(wr, "first"));
+	ASSERT_EQ(6, write_str(wr, "second"));
+	ASSERT_EQ(5, read_once(rd));
+	ASSERT_STREQ("first", rbuf);
+	ASSERT_EQ(6, read_once(rd));
+	ASSERT_STREQ("second", rbuf);
+
+	/* And a short read drops the rest of a FIFO packet too. */
+	ASSERT_EQ(7, write_str(wr, "packet1"));
+	ASSERT_EQ(7, write_str(wr, "packet2"));
+	ASSERT_EQ(3, read(rd, rbuf, 3));
+	ASSERT_EQ(7, read_once(rd));
+	ASSERT_STREQ("packet2", rbuf);
+	close(rd);
+	close(wr);
+}
+
+TEST_F(fifo, setfl_on_rdwr_end_packetizes_its_writes)
+{
+	int fd;
+
+	fd = open(self->path, O_RDWR | O_NONBLOCK);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, O_DIRECT | O_NONBLOCK));
+	ASSERT_EQ(2, write_str(fd, "xy"));
+	ASSERT_EQ(1, write_str(fd, "z"));
+	ASSERT_EQ(2, read_once(fd));
+	ASSERT_STREQ("xy", rbuf);
+	ASSERT_EQ(1, read_once(fd));
+	close(fd);
+}
+
+/*
+ * A packet written after plain (stream) data must keep its own boundary:
+ * the stream bytes may end the same read, but the packet never merges with
+ * what was written before or after it.
+ */
+TEST(stream_then_packet_keeps_packet_boundary)
+{
+	int fds[2];
+	ssize_t n;
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe(fds));
+	ASSERT_EQ(0, set_nonblock(fds[0]));
+	ASSERT_EQ(4, write_str(fds[1], "AAAA"));
+	ASSERT_EQ(0, fcntl(fds[1], F_SETFL, O_DIRECT));
+	ASSERT_EQ(4, write_str(fds[1], "BBBB"));
+	ASSERT_EQ(2, write_str(fds[1], "CC"));
+
+	n = read(fds[0], rbuf, 10);
+	if (n == 10 && !memcmp(rbuf, "AAAABBBBCC", 10))
+		XFAIL(goto out, "upstream merges a packet write into a preceding stream buffer");
+	ASSERT_EQ(8, n);
+	ASSERT_EQ(0, memcmp(rbuf, "AAAABBBB", 8));
+	ASSERT_EQ(2, read_once(fds[0]));
+	ASSERT_STREQ("CC", rbuf);
+out:
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST(packet_then_stream_reads_packet_alone)
+{
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	ASSERT_EQ(4, write_str(fds[1], "BBBB"));
+	ASSERT_EQ(0, fcntl(fds[1], F_SETFL, 0));
+	ASSERT_EQ(4, write_str(fds[1], "AAAA"));
+	ASSERT_EQ(2, write_str(fds[1], "aa"));
+
+	ASSERT_EQ(4, read_once(fds[0]));
+	ASSERT_STREQ("BBBB", rbuf);
+	ASSERT_EQ(6, read_once(fds[0]));
+	ASSERT_STREQ("AAAAaa", rbuf);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST_HARNESS_MAIN

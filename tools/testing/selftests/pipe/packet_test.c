@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packet pipes: what one write() and one read() mean.
+ *
+ * Each write() to a packet pipe is one packet; each read() returns at most
+ * one packet and drops what does not fit its buffer. Zero-length reads and
+ * writes do nothing. Capacity is counted in packets (ring slots), not bytes.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "packet_util.h"
+
+static unsigned char rbuf[BIG_READ];
+
+FIXTURE(packet) {
+	int rd, wr;
+};
+
+FIXTURE_SETUP(packet)
+{
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	self->rd = fds[0];
+	self->wr = fds[1];
+	/* A wrong kernel then answers EAGAIN instead of hanging the test. */
+	ASSERT_EQ(0, set_nonblock(self->rd));
+}
+
+FIXTURE_TEARDOWN(packet)
+{
+	close(self->rd);
+	close(self->wr);
+}
+
+/* Packet sizes around the limits the contract names. */
+FIXTURE(size) {
+	int rd, wr;
+	size_t len;
+};
+
+FIXTURE_VARIANT(size) {
+	int len;	/* > 0: bytes; -1: PIPE_BUF - 1; 0: PAGE_SIZE */
+};
+
+FIXTURE_VARIANT_ADD(size, one_byte) { .len = 1 };
+FIXTURE_VARIANT_ADD(size, pipe_buf_minus_one) { .len = -1 };
+FIXTURE_VARIANT_ADD(size, pipe_buf) { .len = PIPE_BUF };
+FIXTURE_VARIANT_ADD(size, page_size) { .len = 0 };
+
+FIXTURE_SETUP(size)
+{
+	int fds[2];
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT | O_NONBLOCK));
+	self->rd = fds[0];
+	self->wr = fds[1];
+	if (variant->len > 0)
+		self->len = variant->len;
+	else if (variant->len < 0)
+		self->len = PIPE_BUF - 1;
+	else
+		self->len = page_size();
+}
+
+FIXTURE_TEARDOWN(size)
+{
+	close(self->rd);
+	close(self->wr);
+}
+
+TEST_F(size, one_write_is_one_packet)
+{
+	ASSERT_EQ(self->len, write_packet(self->wr, self->len, 1));
+	ASSERT_EQ(3, write_packet(self->wr, 3, 2));
+	ASSERT_EQ(self->len + 3, queued_bytes(self->rd));
+
+	/* A big buffer still gets exactly the first packet, intact. */
+	ASSERT_EQ(self->len, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, self->len, 1));
+	ASSERT_EQ(3, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, 3, 2));
+	ASSERT_EQ(-1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(EAGAIN, errno);
+}
+
+TEST_F(size, queued_packets_come_back_one_per_read)
+{
+	const unsigned int n = 5;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(self->len, write_packet(self->wr, self->len, 10 + i));
+	ASSERT_EQ(n * self->len, queued_bytes(self->rd));
+
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(self->len, read(self->rd, rbuf, sizeof(rbuf))) {
+			TH_LOG("packet %u of %u", i, n);
+		}
+		ASSERT_TRUE(check_pattern(rbuf, self->len, 10 + i)) {
+			TH_LOG("packet %u: contents changed", i);
+		}
+		ASSERT_EQ((n - 1 - i) * self->len, queued_bytes(self->rd));
+	}
+}
+
+TEST_F(packet, short_read_drops_rest_of_packet)
+{
+	ASSERT_EQ(100, write_packet(self->wr, 100, 1));
+	ASSERT_EQ(20, write_packet(self->wr, 20, 2));
+	ASSERT_EQ(120, queued_bytes(self->rd));
+
+	ASSERT_EQ(10, read(self->rd, rbuf, 10));
+	ASSERT_TRUE(check_pattern(rbuf, 10, 1));
+	/* The other 90 bytes of the first packet are gone. */
+	ASSERT_EQ(20, queued_bytes(self->rd));
+
+	ASSERT_EQ(20, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, 20, 2));
+	ASSERT_EQ(0, queued_bytes(self->rd));
+}
+
+TEST_F(packet, short_readv_drops_rest_of_packet)
+{
+	unsigned char a[5], b[5];
+	struct iovec iov[2] = {
+		{ .iov_base = a, .iov_len = sizeof(a) },
+		{ .iov_base = b, .iov_len = sizeof(b) },
+	};
+
+	ASSERT_EQ(100, write_packet(self->wr, 100, 1));
+	ASSERT_EQ(30, write_packet(self->wr, 30, 2));
+
+	ASSERT_EQ(10, readv(self->rd, iov, 2));
+	ASSERT_TRUE(check_pattern(a, 5, 1));
+	ASSERT_EQ(pattern_byte(1, 5), b[0]);
+	ASSERT_EQ(pattern_byte(1, 9), b[4]);
+	ASSERT_EQ(30, queued_bytes(self->rd));
+
+	ASSERT_EQ(30, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, 30, 2));
+}
+
+TEST_F(packet, exact_size_read_stops_at_boundary)
+{
+	ASSERT_EQ(64, write_packet(self->wr, 64, 1));
+	ASSERT_EQ(64, write_packet(self->wr, 64, 2));
+
+	ASSERT_EQ(64, read(self->rd, rbuf, 64));
+	ASSERT_TRUE(check_pattern(rbuf, 64, 1));
+	ASSERT_EQ(64, queued_bytes(self->rd));
+	ASSERT_EQ(64, read(self->rd, rbuf, 64));
+	ASSERT_TRUE(check_pattern(rbuf, 64, 2));
+}
+
+TEST_F(packet, fionread_counts_all_queued_bytes)
+{
+	ASSERT_EQ(0, queued_bytes(self->rd));
+	ASSERT_EQ(10, write_packet(self->wr, 10, 1));
+	ASSERT_EQ(20, write_packet(self->wr, 20, 2));
+	ASSERT_EQ(30, write_packet(self->wr, 30, 3));
+	/* Not the size of the next packet: every byte that is queued. */
+	ASSERT_EQ(60, queued_bytes(self->rd));
+	ASSERT_EQ(60, queued_bytes(self->wr));
+}
+
+TEST_F(packet, zero_length_write_makes_no_packet)
+{
+	struct pollfd pfd = { .fd = self->rd, .events = POLLIN };
+
+	ASSERT_EQ(0, write(self->wr, rbuf, 0));
+	ASSERT_EQ(0, queued_bytes(self->rd));
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(-1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(EAGAIN, errno);
+
+	/* Nor does it split or end the packet written next. */
+	ASSERT_EQ(7, write_packet(self->wr, 7, 3));
+	ASSERT_EQ(0, write(self->wr, rbuf, 0));
+	ASSERT_EQ(7, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, 7, 3));
+}
+
+TEST_F(packet, zero_length_read_consumes_nothing)
+{
+	ASSERT_EQ(10, write_packet(self->wr, 10, 4));
+
+	ASSERT_EQ(0, read(self->rd, rbuf, 0));
+	ASSERT_EQ(10, queued_bytes(self->rd));
+	/* The packet is still whole: not truncated by the empty read. */
+	ASSERT_EQ(10, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, 10, 4));
+}
+
+/* Fill @wr with 1-byte packets until EAGAIN; returns how many fit. */
+static int fill_with_packets(int wr)
+{
+	int n = 0;
+
+	if (set_nonblock(wr))
+		return -1;
+	while (write(wr, "x", 1) == 1)
+		n++;
+	return errno == EAGAIN ? n : -1;
+}
+
+TEST_F(packet, capacity_counts_packets_not_bytes)
+{
+	int size = fcntl(self->wr, F_GETPIPE_SZ);
+	int slots = size / page_size();
+
+	ASSERT_GT(size, 0);
+	ASSERT_EQ(slots, fill_with_packets(self->wr));
+	/* Full with only a few bytes queued: one slot per packet. */
+	ASSERT_EQ(slots, queued_bytes(self->rd));
+	ASSERT_EQ(size, fcntl(self->wr, F_GETPIPE_SZ));
+}
+
+TEST_F(packet, pollout_cleared_when_full_and_back_after_read)
+{
+	struct pollfd pfd = { .fd = self->wr, .events = POLLOUT };
+
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_TRUE(pfd.revents & POLLOUT);
+
+	ASSERT_GT(fill_with_packets(self->wr), 0);
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_TRUE(pfd.revents & POLLOUT);
+	ASSERT_EQ(1, write(self->wr, "y", 1));
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+}
+
+TEST_F(packet, one_page_pipe_holds_one_packet)
+{
+	ASSERT_EQ(page_size(), fcntl(self->wr, F_SETPIPE_SZ, page_size()));
+	ASSERT_EQ(0, set_nonblock(self->wr));
+
+	ASSERT_EQ(1, write(self->wr, "a", 1));
+	ASSERT_EQ(-1, write(self->wr, "b", 1));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ('a', rbuf[0]);
+	ASSERT_EQ(1, write(self->wr, "c", 1));
+}
+
+TEST_F(packet, shrinking_below_queued_packets_is_ebusy)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(1, write(self->wr, "p", 1));
+
+	/* Four bytes queued, but four slots: two pages cannot hold them. */
+	ASSERT_EQ(-1, fcntl(self->wr, F_SETPIPE_SZ, 2 * page_size()));
+	ASSERT_EQ(EBUSY, errno);
+
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(2 * page_size(), fcntl(self->wr, F_SETPIPE_SZ, 2 * page_size()));
+	ASSERT_EQ(2, queued_bytes(self->rd));
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+}
+
+/* Wait until @pid sleeps in the kernel ('S') or has exited ('Z'). */
+static char wait_sleeping_or_dead(pid_t pid)
+{
+	char path[64], state = '?';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (;;) {
+		f = fopen(path, "r");
+		if (!f)
+			return '?';
+		if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+			state = '?';
+		fclose(f);
+		if (state == 'S' || state == 'Z')
+			return state;
+		usleep(1000);
+	}
+}
+
+TEST_F(packet, blocked_writer_wakes_when_a_packet_is_read)
+{
+	int slots, status;
+	pid_t pid;
+
+	slots = fill_with_packets(self->wr);
+	ASSERT_GT(slots, 0);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		/* Blocking write of one more packet into the full pipe. */
+		fcntl(self->wr, F_SETFL, O_DIRECT);
+		_exit(write_packet(self->wr, 50, 9) == 50 ? 0 : 1);
+	}
+	ASSERT_EQ('S', wait_sleeping_or_dead(pid)) {
+		TH_LOG("the writer did not block on a full packet pipe");
+	}
+
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	/* The woken writer's packet is whole, behind the others. */
+	while (--slots)
+		ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(50, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, 50, 9));
+}
+
+TEST_F(packet, write_without_reader_is_epipe_and_sigpipe)
+{
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+
+	close(self->rd);
+	self->rd = -1;
+	ASSERT_EQ(-1, write_packet(self->wr, 10, 1));
+	ASSERT_EQ(EPIPE, errno);
+	ASSERT_EQ(0, sigpending(&pending));
+	ASSERT_TRUE(sigismember(&pending, SIGPIPE));
+}
+
+TEST_F(packet, queued_packets_drain_after_writer_closes)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(30, write_packet(self->wr, 30, i));
+	close(self->wr);
+	self->wr = -1;
+
+	/* Each packet is truncated alone; none spills into the next read. */
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(2, read(self->rd, rbuf, 2));
+		ASSERT_TRUE(check_pattern(rbuf, 2, i));
+	}
+	ASSERT_EQ(0, read(self->rd, rbuf, sizeof(rbuf)));
+}
+
+TEST_F(packet, poll_readiness_follows_packets)
+{
+	struct pollfd pfd = { .fd = self->rd, .events = POLLIN };
+
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(5, write_packet(self->wr, 5, 1));
+	ASSERT_EQ(6, write_packet(self->wr, 6, 2));
+
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_TRUE(pfd.revents & POLLIN);
+	ASSERT_EQ(5, read(self->rd, rbuf, sizeof(rbuf)));
+
+	/* One packet left: still readable. */
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_TRUE(pfd.revents & POLLIN);
+	ASSERT_EQ(6, read(self->rd, rbuf, sizeof(rbuf)));
+
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+}
+
+TEST_F(packet, epoll_readiness_follows_packets)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	int lt, et;
+
+	lt = epoll_create1(0);
+	et = epoll_create1(0);
+	ASSERT_GE(lt, 0);
+	ASSERT_GE(et, 0);
+	ASSERT_EQ(0, epoll_ctl(lt, EPOLL_CTL_ADD, self->rd, &ev));
+	ev.events = EPOLLIN | EPOLLET;
+	ASSERT_EQ(0, epoll_ctl(et, EPOLL_CTL_ADD, self->rd, &ev));
+
+	ASSERT_EQ(0, epoll_wait(lt, &out, 1, 0));
+	ASSERT_EQ(0, epoll_wait(et, &out, 1, 0));
+
+	ASSERT_EQ(8, write_packet(self->wr, 8, 1));
+	ASSERT_EQ(1, epoll_wait(et, &out, 1, 0));
+	ASSERT_EQ(0, epoll_wait(et, &out, 1, 0));
+	/* Every new packet is a new edge, even into a non-empty pipe. */
+	ASSERT_EQ(9, write_packet(self->wr, 9, 2));
+	ASSERT_EQ(1, epoll_wait(et, &out, 1, 0));
+
+	ASSERT_EQ(1, epoll_wait(lt, &out, 1, 0));
+	ASSERT_TRUE(out.events & EPOLLIN);
+	ASSERT_EQ(8, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, epoll_wait(lt, &out, 1, 0));
+	ASSERT_EQ(9, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(0, epoll_wait(lt, &out, 1, 0));
+
+	close(lt);
+	close(et);
+}
+
+/*
+ * Self-describing packets for the concurrency tests: a header then a
+ * pattern derived from (writer, seq).
+ */
+struct pkt_hdr {
+	uint32_t writer;
+	uint32_t seq;
+	uint32_t len;
+};
+
+static size_t pkt_len(unsigned int writer, unsigned int seq)
+{
+	/* Sizes from the header alone up to PIPE_BUF. */
+	return sizeof(struct pkt_hdr) +
+	       (writer * 7919 + seq * 104729) % (PIPE_BUF - sizeof(struct pkt_hdr) + 1);
+}
+
+static void make_pkt(unsigned char *buf, unsigned int writer, unsigned int seq)
+{
+	struct pkt_hdr h = { writer, seq, pkt_len(writer, seq) };
+
+	memcpy(buf, &h, sizeof(h));
+	fill_pattern(buf + sizeof(h), h.len - sizeof(h), writer * 65536 + seq);
+}
+
+/* Is @buf, as returned by one read() of @n bytes, exactly one whole packet? */
+static bool pkt_whole(const unsigned char *buf, ssize_t n, struct pkt_hdr *h)
+{
+	if (n < (ssize_t)sizeof(*h))
+		return false;
+	memcpy(h, buf, sizeof(*h));
+	return h->len == n && h->len == pkt_len(h->writer, h->seq) &&
+	       check_pattern(buf + sizeof(*h), n - sizeof(*h),
+			     h->writer * 65536 + h->seq);
+}
+
+#define WRITERS		4
+#define READERS		4
+#define PER_WRITER	300
+
+static void run_writer(int wr, unsigned int writer)
+{
+	unsigned char buf[PIPE_BUF];
+	unsigned int seq;
+
+	for (seq = 0; seq < PER_WRITER; seq++) {
+		make_pkt(buf, writer, seq);
+		if (write(wr, buf, pkt_len(writer, seq)) != (ssize_t)pkt_len(writer, seq))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+TEST(concurrent_writers_never_interleave)
+{
+	unsigned int next[WRITERS] = { 0 }, total = 0, w;
+	struct pkt_hdr h;
+	int fds[2], status;
+	ssize_t n;
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	for (w = 0; w < WRITERS; w++) {
+		pid_t pid = fork();
+
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			close(fds[0]);
+			run_writer(fds[1], w);
+		}
+	}
+	close(fds[1]);
+
+	while ((n = read(fds[0], rbuf, sizeof(rbuf))) > 0) {
+		ASSERT_TRUE(pkt_whole(rbuf, n, &h)) {
+			TH_LOG("read %zd bytes that are not one whole packet (packet %u)",
+			       n, total);
+		}
+		ASSERT_LT(h.writer, WRITERS);
+		/* Per-writer order is kept: nothing lost or duplicated. */
+		ASSERT_EQ(next[h.writer], h.seq);
+		next[h.writer]++;
+		total++;
+	}
+	ASSERT_EQ(0, n);
+	ASSERT_EQ(WRITERS * PER_WRITER, total);
+	for (w = 0; w < WRITERS; w++) {
+		ASSERT_GT(wait(&status), 0);
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(fds[0]);
+}
+
+TEST(concurrent_readers_get_whole_packets)
+{
+	unsigned int counts[READERS], total = 0, r;
+	int fds[2], res[2], status;
+	pid_t pid;
+
+	REQUIRE_PACKET_MODE();
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	ASSERT_EQ(0, pipe(res));
+	for (r = 0; r < READERS; r++) {
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			unsigned char buf[PIPE_BUF];
+			unsigned int got = 0;
+			struct pkt_hdr h;
+			ssize_t n;
+
+			close(fds[1]);
+			while ((n = read(fds[0], buf, sizeof(buf))) > 0) {
+				if (!pkt_whole(buf, n, &h))
+					_exit(1);
+				got++;
+			}
+			if (write(res[1], &got, sizeof(got)) != sizeof(got))
+				_exit(2);
+			_exit(n == 0 ? 0 : 3);
+		}
+	}
+	close(fds[0]);
+	close(res[1]);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		run_writer(fds[1], 0);
+	close(fds[1]);
+
+	for (r = 0; r <= READERS; r++) {
+		ASSERT_GT(wait(&status), 0);
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(0, WEXITSTATUS(status)) {
+			TH_LOG("a reader got a torn or merged packet");
+		}
+	}
+	ASSERT_EQ(sizeof(counts), read(res[0], counts, sizeof(counts)));
+	for (r = 0; r < READERS; r++)
+		total += counts[r];
+	ASSERT_EQ(PER_WRITER, total);
+	close(res[0]);
+}
+
+TEST_HARNESS_MAIN
