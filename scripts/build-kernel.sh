@@ -13,7 +13,7 @@ need_packages gcc:gcc make:make flex:flex bison:bison bc:bc \
 	/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev
 
 commit=$("$TOP/scripts/prepare-source.sh" "$flavour")
-src=$BUILD/src/$flavour
+src=$(flavour_src "$flavour")
 out=$BUILD/$flavour
 obj=$out/obj
 fragments=("$TOP/scripts/platform.config" "$TOP/tools/testing/selftests/pipe/config")

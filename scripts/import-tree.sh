@@ -20,25 +20,25 @@ if git_k rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
 	exit 0
 fi
 
-rm -rf "$KERNEL_REPO" "$BUILD/import.tmp"
-mkdir -p "$BUILD/import.tmp"
+# Work in a temporary directory so that an interrupted import leaves
+# nothing that looks finished.
+tmp=$KERNEL_REPO.tmp
+rm -rf "$KERNEL_REPO" "$tmp"
+mkdir -p "$tmp"
 say "extracting $LINUX_SRC_TAR ($LINUX_SRC_PKG $pkg_version)"
-tar -xJf "$LINUX_SRC_TAR" -C "$BUILD/import.tmp" --strip-components=1
+tar -xJf "$LINUX_SRC_TAR" -C "$tmp" --strip-components=1
 
 say "importing into $KERNEL_REPO (about a minute)"
-git init -q --bare "$KERNEL_REPO"
-git_k config core.bigFileThreshold 1m
-git_k config gc.auto 0
-export GIT_WORK_TREE=$BUILD/import.tmp
+git -C "$tmp" init -q
+git -C "$tmp" config gc.auto 0
 # Debian's top-level .gitignore ends with "/*": without -f nothing is added.
-git_k add -f -A .
-git_k commit -q -m "Import $LINUX_SRC_PKG $pkg_version
+git -C "$tmp" add -f -A .
+git -C "$tmp" commit -q -m "Import $LINUX_SRC_PKG $pkg_version
 
 Unmodified contents of $(basename "$LINUX_SRC_TAR") from Debian package
 $LINUX_SRC_PKG version $pkg_version."
-git_k tag import
-unset GIT_WORK_TREE
-rm -rf "$BUILD/import.tmp"
+git -C "$tmp" tag import
+mv "$tmp" "$KERNEL_REPO"
 
 import_id=$(git_k rev-parse import)
 say "import commit $import_id"

@@ -5,8 +5,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-# The git repository holding the imported Debian tree (tags: import, base).
-KERNEL_REPO=${KERNEL_REPO:-$BUILD/linux.git}
+# The imported Debian tree: a git repository (tags: import, base) whose
+# own work tree is the stock source; other flavours are its worktrees.
+KERNEL_REPO=${KERNEL_REPO:-$BUILD/linux}
 LINUX_SRC_TAR=${LINUX_SRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
 LINUX_SRC_PKG=${LINUX_SRC_PKG:-linux-source-6.12}
 
@@ -50,3 +51,15 @@ need_packages() {
 }
 
 git_k() { git -C "$KERNEL_REPO" "$@"; }
+
+# Who the series is from (author and Signed-off-by of every patch).
+SERIES_NAME=${SERIES_NAME:-Packet Pipe Team}
+SERIES_EMAIL=${SERIES_EMAIL:-team@packet-pipe.invalid}
+
+# Source directory of a kernel flavour.
+flavour_src() {
+	case $1 in
+	stock) echo "$KERNEL_REPO" ;;
+	*) echo "$BUILD/src/$1" ;;
+	esac
+}

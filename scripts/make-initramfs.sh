@@ -13,7 +13,7 @@ need_packages /bin/busybox:busybox-static rsync:rsync
 file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
 	die $EXIT_USAGE "/bin/busybox is not static; run: apt-get install busybox-static"
 
-src=$BUILD/src/$flavour
+src=$(flavour_src "$flavour")
 out=$BUILD/$flavour
 obj=$out/obj
 suite=tools/testing/selftests/pipe

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# prepare-source.sh FLAVOUR - check out the source of one kernel flavour in
-# build/src/FLAVOUR and print its commit id.
+# prepare-source.sh FLAVOUR - check out the source of one kernel flavour
+# (build/linux for stock, build/src/FLAVOUR otherwise); print its commit id.
 #
 #   stock   Debian's tree as shipped (tag "import": upstream's packet mode)
 #   base    stock with packet mode stripped (tag "base")
 #   series  base + every patch in patches/series, applied with git am
+#   bisect  whatever check-bisect.sh has checked out
 #
 # A worktree only rewrites the files that change between runs, so kbuild's
 # incremental build stays incremental.
@@ -19,10 +20,13 @@ flavour=${1:?usage: prepare-source.sh stock|base|series}
 case $flavour in
 stock) start=import ;;
 base|series) start=base ;;
+bisect) # check-bisect.sh steps this tree itself
+	git -C "$(flavour_src bisect)" rev-parse HEAD
+	exit 0 ;;
 *) die $EXIT_USAGE "unknown flavour '$flavour' (stock, base or series)" ;;
 esac
 
-src=$BUILD/src/$flavour
+src=$(flavour_src "$flavour")
 if [ ! -e "$src/.git" ]; then
 	rm -rf "$src"
 	say "checking out $flavour in $src"
@@ -31,6 +35,10 @@ if [ ! -e "$src/.git" ]; then
 fi
 git -C "$src" am --abort >/dev/null 2>&1 || true
 git -C "$src" checkout -q --detach -f "$start"
+
+# The top-level suite builds against a kernel tree's kselftest framework
+# (tools/testing/selftests/{lib.mk,kselftest*.h} are links through here).
+[ -e "$BUILD/ksft" ] || ln -sfn "src/$flavour/tools/testing/selftests" "$BUILD/ksft"
 
 if [ "$flavour" = series ]; then
 	"$TOP/scripts/apply-series.sh" "$src" >&2

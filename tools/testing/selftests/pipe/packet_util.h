@@ -27,7 +27,7 @@
 #define NO_PACKET_MODE "no packet mode in this kernel: pipe2(O_DIRECT) fails with EINVAL"
 
 /* Large enough for any packet the tests write. */
-#define BIG_READ	(1 << 17)
+#define BIG_READ	(128 * 1024)
 
 static inline bool packet_mode_supported(void)
 {
@@ -39,12 +39,6 @@ static inline bool packet_mode_supported(void)
 	close(fds[1]);
 	return true;
 }
-
-/* Skip the current test, with the reason, on a kernel without the mode. */
-#define REQUIRE_PACKET_MODE() do {					\
-	if (!packet_mode_supported())					\
-		SKIP(return, NO_PACKET_MODE);				\
-} while (0)
 
 /*
  * Report a known difference of the running kernel (upstream's packet mode)

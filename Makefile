@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Packet pipes: the patch series, its selftests, and the QEMU harness.
+# "make help" lists the targets; README.md explains them.
+
+KERNEL ?= series
+S := scripts
+
+# What each flavour must show (scripts/verdict.py --expect).
+expect_base   := skip
+expect_stock  := pass
+expect_series := all
+
+.PHONY: all help build run shell check selftest-harness check-series \
+	tree export check-patches check-bisect host-test clean distclean
+
+all: run
+
+help:
+	@echo "make                 build the series kernel, boot it, run the suite"
+	@echo "make check           harness self-tests, series checks, suite on base, stock, series"
+	@echo "make run KERNEL=F    boot flavour F (base, stock, series) and run the suite"
+	@echo "make shell KERNEL=F  interactive shell in flavour F's guest"
+	@echo "make build KERNEL=F  only build flavour F's kernel and initramfs"
+	@echo "make tree            dev tree with the series as commits (build/dev)"
+	@echo "make export          regenerate patches/ and the top-level suite from build/dev"
+	@echo "make check-bisect    build every prefix of the series"
+	@echo "make host-test       run the suite on the running (host) kernel"
+	@echo "make clean           remove build outputs, keep the imported tree"
+	@echo "make distclean       remove all of build/"
+
+build:
+	$(S)/build-kernel.sh $(KERNEL)
+	$(S)/make-initramfs.sh $(KERNEL)
+
+run: build
+	$(S)/run-qemu.sh $(KERNEL) $(expect_$(KERNEL))
+
+shell: build
+	SHELL_MODE=1 $(S)/run-qemu.sh $(KERNEL)
+
+check:
+	$(S)/check.sh
+
+selftest-harness:
+	python3 -m unittest discover -s $(S)/tests -t $(S) -v
+
+check-series:
+	$(S)/check-series.sh
+
+tree:
+	$(S)/make-tree.sh
+
+export:
+	$(S)/export-series.sh
+
+check-patches:
+	$(S)/check-patches.sh
+
+check-bisect:
+	$(S)/check-bisect.sh
+
+host-test:
+	$(S)/prepare-source.sh base >/dev/null
+	$(MAKE) -C tools/testing/selftests/pipe run_tests
+
+clean:
+	rm -rf build/base build/stock build/series build/bisect build/export
+
+distclean:
+	rm -rf build

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-patches.sh - scripts/checkpatch.pl --strict on every patch in
+# patches/series, run from the base tree so that the MAINTAINERS and SPDX
+# checks see a kernel tree. Any ERROR, WARNING or CHECK fails.
+
+. "$(dirname "$0")/lib.sh"
+
+# checkpatch's SPDX check runs scripts/spdxcheck.py, which needs these
+# modules in the python3 found first on PATH: prefer Debian's.
+need_packages /usr/lib/python3/dist-packages/ply:python3-ply \
+	/usr/lib/python3/dist-packages/git:python3-git
+export PATH=/usr/bin:/bin:$PATH
+
+src=$(flavour_src base)
+"$TOP/scripts/prepare-source.sh" base >/dev/null
+
+bad=0
+while read -r patch; do
+	case $patch in ''|'#'*) continue ;; esac
+	if ! out=$(cd "$src" && ./scripts/checkpatch.pl --strict --terse --show-types \
+			"$TOP/patches/$patch" 2>&1); then
+		echo "$out"
+		bad=1
+	fi
+	echo "checkpatch: $patch: ${out:-clean}" | tail -n 1
+done < "$TOP/patches/series"
+[ $bad -eq 0 ] || die $EXIT_TESTS_FAILED "checkpatch --strict reports problems (above)"

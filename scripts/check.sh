@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - everything CI runs: the harness's own tests, the series checks
+# (export round trip, selftests copy, checkpatch), then the suite on base
+# (must all skip), stock (must pass, XFAIL allowed) and series (must all
+# pass). Keeps going after a failure so that one run shows everything, and
+# exits with the first failure's code.
+
+. "$(dirname "$0")/lib.sh"
+
+first_rc=0
+note_rc() { [ "$1" -eq 0 ] || [ "$first_rc" -ne 0 ] || first_rc=$1; }
+
+say "harness self-tests"
+set +e
+python3 -m unittest discover -s "$TOP/scripts/tests" -t "$TOP/scripts" 2>&1 | tail -n 3
+note_rc "${PIPESTATUS[0]}"
+
+"$TOP/scripts/check-series.sh"
+note_rc $?
+
+summaries=()
+for flavour in base stock series; do
+	rm -f "$BUILD/$flavour/results/summary.txt"
+	make -s -C "$TOP" run KERNEL=$flavour
+	rc=$?
+	note_rc $rc
+	if [ -f "$BUILD/$flavour/results/summary.txt" ]; then
+		summaries+=("$(tail -n 1 "$BUILD/$flavour/results/summary.txt")")
+	else
+		summaries+=("pipe ($flavour): 0 passed, 1 failed, 0 skipped")
+		echo "pipe ($flavour): did not run (exit $rc)"
+	fi
+done
+set -e
+
+echo
+printf '%s\n' "${summaries[@]}"
+printf '%s\n' "${summaries[@]}" | awk '
+	{ for (i = 1; i < NF; i++) {
+		if ($(i + 1) ~ /^passed/) p += $i
+		if ($(i + 1) ~ /^failed/) f += $i
+		if ($(i + 1) ~ /^skipped/) s += $i } }
+	END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }'
+exit $first_rc

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make-tree.sh - create the dev tree build/dev: a worktree at base with
+# every patch in patches/series applied as commits. Edit and commit there
+# (git add -f for new files: Debian's .gitignore hides the whole tree),
+# then "make export" writes patches/ and the top-level suite from it.
+# Refuses to replace a dev tree that holds work not yet exported.
+
+. "$(dirname "$0")/lib.sh"
+
+dev=${DEV_TREE:-$BUILD/dev}
+"$TOP/scripts/import-tree.sh"
+
+if [ -e "$dev/.git" ]; then
+	if [ -n "$(git -C "$dev" status --porcelain --untracked-files=no)" ]; then
+		die $EXIT_USAGE "$dev has uncommitted changes; commit and 'make export', or remove it"
+	fi
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	"$TOP/scripts/format-series.sh" "$dev" "$tmp" 2>/dev/null || true
+	if ! diff -rq "$tmp" "$TOP/patches" >/dev/null; then
+		die $EXIT_USAGE "$dev has commits that differ from patches/; run 'make export' first, or remove $dev"
+	fi
+	say "dev tree $dev is up to date with patches/"
+	exit 0
+fi
+
+git_k worktree prune
+git_k worktree add -q --detach "$dev" base
+"$TOP/scripts/apply-series.sh" "$dev"
+say "dev tree ready: $dev ($(git -C "$dev" rev-list --count base..HEAD) commits on base)"
