@@ -12,7 +12,7 @@ expect_stock  := pass
 expect_series := all
 
 .PHONY: all help build run shell check selftest-harness check-series \
-	tree export check-patches check-bisect host-test clean distclean
+	tree export check-patches check-mutants check-bisect host-test clean distclean
 
 all: run
 
@@ -24,6 +24,7 @@ help:
 	@echo "make build KERNEL=F  only build flavour F's kernel and initramfs"
 	@echo "make tree            dev tree with the series as commits (build/dev)"
 	@echo "make export          regenerate patches/ and the top-level suite from build/dev"
+	@echo "make check-mutants   show that the suite fails on broken kernels"
 	@echo "make check-bisect    build every prefix of the series"
 	@echo "make host-test       run the suite on the running (host) kernel"
 	@echo "make clean           remove build outputs, keep the imported tree"
@@ -57,6 +58,9 @@ export:
 check-patches:
 	$(S)/check-patches.sh
 
+check-mutants:
+	$(S)/check-mutants.sh
+
 check-bisect:
 	$(S)/check-bisect.sh
 
@@ -64,8 +68,11 @@ host-test:
 	$(S)/prepare-source.sh base >/dev/null
 	$(MAKE) -C tools/testing/selftests/pipe run_tests
 
+# Keeps every build/FLAVOUR/linux source tree (and the imported repository).
 clean:
-	rm -rf build/base build/stock build/series build/bisect build/export
+	for d in build/*/; do \
+		[ -d "$$d/linux" ] && find "$$d" -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} +; \
+	done; rm -rf build/export build/export.diff
 
 distclean:
 	rm -rf build

@@ -9,7 +9,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-src=$BUILD/src/bisect
+src=$(flavour_src bisect)
 "$TOP/scripts/import-tree.sh"
 if [ ! -e "$src/.git" ]; then
 	git_k worktree prune

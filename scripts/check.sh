@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh - everything CI runs: the harness's own tests, the series checks
-# (export round trip, selftests copy, checkpatch), then the suite on base
-# (must all skip), stock (must pass, XFAIL allowed) and series (must all
-# pass). Keeps going after a failure so that one run shows everything, and
+# (export round trip, selftests copy, checkpatch), the suite on base (must
+# all skip), stock (must pass, XFAIL allowed) and series (must all pass),
+# and a panicking and a hanging guest (must fail cleanly). Keeps going after a failure so that one run shows everything, and
 # exits with the first failure's code.
 
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +33,10 @@ for flavour in base stock series; do
 		echo "pipe ($flavour): did not run (exit $rc)"
 	fi
 done
+
+# With base built: a panicking and a hanging guest must fail cleanly.
+"$TOP/scripts/check-faults.sh" base
+note_rc $?
 set -e
 
 echo

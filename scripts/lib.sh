@@ -7,7 +7,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 # The imported Debian tree: a git repository (tags: import, base) whose
 # own work tree is the stock source; other flavours are its worktrees.
-KERNEL_REPO=${KERNEL_REPO:-$BUILD/linux}
+KERNEL_REPO=${KERNEL_REPO:-$BUILD/stock/linux}
 LINUX_SRC_TAR=${LINUX_SRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
 LINUX_SRC_PKG=${LINUX_SRC_PKG:-linux-source-6.12}
 
@@ -56,10 +56,12 @@ git_k() { git -C "$KERNEL_REPO" "$@"; }
 SERIES_NAME=${SERIES_NAME:-Packet Pipe Team}
 SERIES_EMAIL=${SERIES_EMAIL:-team@packet-pipe.invalid}
 
-# Source directory of a kernel flavour.
+# Source directory of a kernel flavour. Every flavour keeps its source in
+# build/FLAVOUR/linux and its objects in build/FLAVOUR/obj: the same
+# relative path, so ccache (CCACHE_BASEDIR=build) shares hits between them.
 flavour_src() {
 	case $1 in
 	stock) echo "$KERNEL_REPO" ;;
-	*) echo "$BUILD/src/$1" ;;
+	*) echo "$BUILD/$1/linux" ;;
 	esac
 }

@@ -30,8 +30,11 @@ say "$flavour: building the pipe selftests (static)"
 install=$out/kselftest
 rm -rf "$install"
 log=$out/selftests.log
-if ! make -C "$src/tools/testing/selftests" O="$obj" TARGETS=pipe \
-	USERLDFLAGS=-static INSTALL_PATH="$install" install >"$log" 2>&1; then
+# A build directory of its own: objects from a non-static build (say
+# "make kselftest-install" in the same tree) must not end up in the guest.
+if ! make -C "$src/tools/testing/selftests" TARGETS=pipe BUILD="$out/kselftest-static" \
+	KHDR_INCLUDES="-isystem $obj/usr/include" USERLDFLAGS=-static \
+	INSTALL_PATH="$install" install >"$log" 2>&1; then
 	tail -n 20 "$log" >&2
 	die $EXIT_BUILD "$flavour: building the pipe selftests failed (log: $log)"
 fi

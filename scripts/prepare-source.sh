@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # prepare-source.sh FLAVOUR - check out the source of one kernel flavour
-# (build/linux for stock, build/src/FLAVOUR otherwise); print its commit id.
+# in build/FLAVOUR/linux and print its commit id.
 #
 #   stock   Debian's tree as shipped (tag "import": upstream's packet mode)
 #   base    stock with packet mode stripped (tag "base")
 #   series  base + every patch in patches/series, applied with git am
-#   bisect  whatever check-bisect.sh has checked out
+#   other   a tree that check-bisect.sh or check-mutants.sh checked out
 #
 # A worktree only rewrites the files that change between runs, so kbuild's
 # incremental build stays incremental.
@@ -20,10 +20,12 @@ flavour=${1:?usage: prepare-source.sh stock|base|series}
 case $flavour in
 stock) start=import ;;
 base|series) start=base ;;
-bisect) # check-bisect.sh steps this tree itself
-	git -C "$(flavour_src bisect)" rev-parse HEAD
+*)	# bisect, mutant: trees that check-bisect.sh and check-mutants.sh
+	# step through themselves
+	[ -e "$(flavour_src "$flavour")/.git" ] ||
+		die $EXIT_USAGE "unknown flavour '$flavour' (stock, base or series)"
+	git -C "$(flavour_src "$flavour")" rev-parse HEAD
 	exit 0 ;;
-*) die $EXIT_USAGE "unknown flavour '$flavour' (stock, base or series)" ;;
 esac
 
 src=$(flavour_src "$flavour")
@@ -38,7 +40,7 @@ git -C "$src" checkout -q --detach -f "$start"
 
 # The top-level suite builds against a kernel tree's kselftest framework
 # (tools/testing/selftests/{lib.mk,kselftest*.h} are links through here).
-[ -e "$BUILD/ksft" ] || ln -sfn "src/$flavour/tools/testing/selftests" "$BUILD/ksft"
+[ -e "$BUILD/ksft" ] || ln -sfn "$flavour/linux/tools/testing/selftests" "$BUILD/ksft"
 
 if [ "$flavour" = series ]; then
 	"$TOP/scripts/apply-series.sh" "$src" >&2

@@ -15,7 +15,7 @@
 flavour=${1:?usage: run-qemu.sh FLAVOUR [skip|pass|all]}
 expect=${2:-pass}
 out=$BUILD/$flavour
-results=$out/results
+results=${RESULTS:-$out/results}
 need_packages qemu-system-x86_64:qemu-system-x86 python3:python3
 for f in bzImage initramfs.cpio; do
 	[ -f "$out/$f" ] || die $EXIT_USAGE "$out/$f is missing; run 'make build KERNEL=$flavour'"

@@ -138,7 +138,9 @@ def verdict(text, flavour, expect, qemu_rc):
     summary = (f"pipe ({flavour}): {t.passed} passed, {t.failed} failed, "
                f"{t.skipped} skipped" + (f" ({t.xfail} xfail)" if t.xfail else ""))
     splats = [l.strip() for l in lines if SPLAT.search(l)]
-    last = next((l for l in reversed(lines) if l.strip()), "(empty console)")
+    last = next((l for l in reversed(lines)
+                 if l.strip() and not l.startswith("qemu-system")),
+                "(empty console)")
 
     if qemu_rc == QEMU_TIMEOUT:
         return EXIT_TIMEOUT, summary, [f"guest timed out; last console line: {last}"]
