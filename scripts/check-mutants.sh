@@ -39,7 +39,7 @@ for name in "$@"; do
 	log=$BUILD/mutant/results/console.log
 	cp "$log" "$BUILD/mutant/results/console-$name.log"
 	# Tests that did not pass: "not ok" or XFAIL.
-	caught=$(grep -E '^# (not ok [0-9]+ |ok [0-9]+ .*# XFAIL)' "$log" |
+	caught=$(tr -d '\r' < "$log" | grep -E '^# (not ok [0-9]+ |ok [0-9]+ .*# XFAIL)' |
 		 sed -E 's/^# (not )?ok [0-9]+ ([^ ]+).*/\2/' | sort -u)
 	echo "mutant $name: exit $rc; $(echo "$caught" | grep -c .) tests did not pass:"
 	echo "$caught" | sed 's/^/    /'

@@ -19,11 +19,13 @@ src=$(flavour_src base)
 bad=0
 while read -r patch; do
 	case $patch in ''|'#'*) continue ;; esac
-	if ! out=$(cd "$src" && ./scripts/checkpatch.pl --strict --terse --show-types \
+	if out=$(cd "$src" && ./scripts/checkpatch.pl --strict --terse --show-types \
 			"$TOP/patches/$patch" 2>&1); then
-		echo "$out"
+		echo "checkpatch: $patch: clean"
+	else
+		echo "checkpatch: $patch:"
+		echo "$out" | sed 's/^/    /'
 		bad=1
 	fi
-	echo "checkpatch: $patch: ${out:-clean}" | tail -n 1
 done < "$TOP/patches/series"
 [ $bad -eq 0 ] || die $EXIT_TESTS_FAILED "checkpatch --strict reports problems (above)"

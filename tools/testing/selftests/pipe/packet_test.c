@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -558,6 +559,363 @@ TEST(concurrent_readers_get_whole_packets)
 		total += counts[r];
 	ASSERT_EQ(PER_WRITER, total);
 	close(res[0]);
+}
+
+/*
+ * Packets larger than a page: up to the pipe's capacity, a packet-mode
+ * write is one packet, queued whole or not at all; longer writes are cut
+ * into capacity-sized packets. A write that faults queues nothing.
+ * Kernels that cut packets at PAGE_SIZE report these tests as XFAIL.
+ */
+#define SPLITS_AT_PAGE "this kernel cuts packets at PAGE_SIZE (as upstream does)"
+
+static unsigned char wbuf[3 * BIG_READ];
+
+/* Does this kernel keep a two-page packet whole? */
+static bool big_packets_whole(void)
+{
+	size_t len = 2 * page_size();
+	bool whole;
+	int fds[2];
+
+	if (pipe2(fds, O_DIRECT | O_NONBLOCK))
+		return false;
+	whole = write(fds[1], wbuf, len) == (ssize_t)len &&
+		read(fds[0], rbuf, sizeof(rbuf)) == (ssize_t)len;
+	close(fds[0]);
+	close(fds[1]);
+	return whole;
+}
+
+static ssize_t write_big(int fd, size_t len, unsigned int seed)
+{
+	fill_pattern(wbuf, len, seed);
+	return write(fd, wbuf, len);
+}
+
+FIXTURE(big) {
+	int rd, wr;
+	size_t capacity;
+};
+
+FIXTURE_SETUP(big)
+{
+	int fds[2];
+
+	if (!packet_mode_supported())
+		SKIP(return, NO_PACKET_MODE);
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	self->rd = fds[0];
+	self->wr = fds[1];
+	ASSERT_EQ(0, set_nonblock(self->rd));
+	self->capacity = fcntl(self->wr, F_GETPIPE_SZ);
+	ASSERT_GE(self->capacity, 4 * page_size());
+	ASSERT_LE(2 * self->capacity + 100, sizeof(wbuf));
+	ASSERT_LE(self->capacity, sizeof(rbuf));
+}
+
+FIXTURE_TEARDOWN(big)
+{
+	close(self->rd);
+	close(self->wr);
+}
+
+TEST_F(big, packet_of_several_pages_is_one_read)
+{
+	size_t len = 2 * page_size() + 1000;
+
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	ASSERT_EQ(len, write_big(self->wr, len, 1));
+	ASSERT_EQ(7, write_big(self->wr, 7, 2));
+	ASSERT_EQ(len + 7, queued_bytes(self->rd));
+
+	ASSERT_EQ(len, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, len, 1));
+	ASSERT_EQ(7, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, 7, 2));
+}
+
+TEST_F(big, short_read_drops_the_whole_rest)
+{
+	size_t len = 3 * page_size();
+
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	ASSERT_EQ(len, write_big(self->wr, len, 3));
+	ASSERT_EQ(5, write_big(self->wr, 5, 4));
+
+	/* The head of the big packet; its other pages are gone too. */
+	ASSERT_EQ(100, read(self->rd, rbuf, 100));
+	ASSERT_TRUE(check_pattern(rbuf, 100, 3));
+	ASSERT_EQ(5, queued_bytes(self->rd));
+	ASSERT_EQ(5, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, 5, 4));
+}
+
+TEST_F(big, read_ending_on_a_page_boundary_drops_the_rest)
+{
+	size_t len = 2 * page_size() + 10;
+
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	ASSERT_EQ(len, write_big(self->wr, len, 5));
+	ASSERT_EQ(1, write_big(self->wr, 1, 6));
+
+	ASSERT_EQ(2 * page_size(), read(self->rd, rbuf, 2 * page_size()));
+	ASSERT_TRUE(check_pattern(rbuf, 2 * page_size(), 5));
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, 1, 6));
+}
+
+TEST_F(big, capacity_sized_packet_is_one_read)
+{
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	ASSERT_EQ(self->capacity, write_big(self->wr, self->capacity, 7));
+	ASSERT_EQ(self->capacity, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, self->capacity, 7));
+}
+
+TEST_F(big, longer_write_is_cut_into_capacity_sized_packets)
+{
+	size_t len = 2 * self->capacity + 100;
+	int status;
+	pid_t pid;
+
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		fill_pattern(wbuf, len, 8);
+		_exit(write(self->wr, wbuf, len) == (ssize_t)len ? 0 : 1);
+	}
+	ASSERT_EQ(0, fcntl(self->rd, F_SETFL, 0));
+	ASSERT_EQ(self->capacity, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, self->capacity, 8));
+	ASSERT_EQ(self->capacity, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(pattern_byte(8, self->capacity), rbuf[0]);
+	ASSERT_EQ(100, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(pattern_byte(8, 2 * self->capacity + 99), rbuf[99]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Fill all but @free slots of @wr with 1-byte packets. */
+static bool leave_free_slots(int wr, size_t capacity, unsigned int free)
+{
+	unsigned int slots = capacity / page_size(), i;
+
+	for (i = 0; i < slots - free; i++)
+		if (write(wr, "s", 1) != 1)
+			return false;
+	return true;
+}
+
+TEST_F(big, nonblocking_write_is_all_or_nothing)
+{
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	ASSERT_EQ(0, set_nonblock(self->wr));
+	ASSERT_TRUE(leave_free_slots(self->wr, self->capacity, 2));
+
+	ASSERT_EQ(-1, write_big(self->wr, 2 * page_size() + 1, 9));
+	ASSERT_EQ(EAGAIN, errno);
+	/* Nothing of it was queued. */
+	ASSERT_EQ(self->capacity / page_size() - 2, queued_bytes(self->rd));
+
+	ASSERT_EQ(2 * page_size(), write_big(self->wr, 2 * page_size(), 9));
+	ASSERT_EQ(-1, write(self->wr, "x", 1));
+	ASSERT_EQ(EAGAIN, errno);
+}
+
+TEST_F(big, blocked_writer_waits_for_room_for_the_whole_packet)
+{
+	unsigned int slots = self->capacity / page_size(), i;
+	size_t len = 3 * page_size();
+	int status;
+	pid_t pid;
+
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	ASSERT_TRUE(leave_free_slots(self->wr, self->capacity, 1));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(write_big(self->wr, len, 10) == (ssize_t)len ? 0 : 1);
+
+	ASSERT_EQ('S', wait_sleeping_or_dead(pid));
+	/* One free slot, then two: still not room for three pages. */
+	ASSERT_EQ(slots - 1, queued_bytes(self->rd));
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(slots - 2, queued_bytes(self->rd));
+	/* The third free slot must wake the writer, though the pipe was not full. */
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	for (i = 0; i < slots - 3; i++)
+		ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(len, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, len, 10));
+}
+
+static void on_signal(int sig)
+{
+}
+
+TEST_F(big, signal_while_waiting_leaves_no_partial_packet)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	unsigned int slots = self->capacity / page_size(), i;
+	int status;
+	pid_t pid;
+
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	ASSERT_TRUE(leave_free_slots(self->wr, self->capacity, 1));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		sigaction(SIGUSR1, &sa, NULL);
+		if (write_big(self->wr, 3 * page_size(), 11) != -1)
+			_exit(1);
+		_exit(errno == EINTR ? 0 : 2);
+	}
+	ASSERT_EQ('S', wait_sleeping_or_dead(pid));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	/* Only the 1-byte packets are queued: not a page of the big one. */
+	ASSERT_EQ(slots - 1, queued_bytes(self->rd));
+	for (i = 0; i < slots - 1; i++)
+		ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(-1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(EAGAIN, errno);
+}
+
+TEST_F(big, resize_counts_every_page_of_a_packet)
+{
+	size_t len = 3 * page_size();
+
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	ASSERT_EQ(len, write_big(self->wr, len, 12));
+	ASSERT_EQ(1, write_big(self->wr, 1, 13));
+
+	/* Four slots in use: two pages cannot hold them, four can. */
+	ASSERT_EQ(-1, fcntl(self->wr, F_SETPIPE_SZ, 2 * page_size()));
+	ASSERT_EQ(EBUSY, errno);
+	ASSERT_EQ(4 * page_size(), fcntl(self->wr, F_SETPIPE_SZ, 4 * page_size()));
+	ASSERT_EQ(len + 1, queued_bytes(self->rd));
+
+	ASSERT_EQ(len, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, len, 12));
+	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+}
+
+#define BIG_WRITERS	3
+#define BIG_PER_WRITER	40
+
+/* Packets that say who wrote them and how long they are. */
+static size_t big_len(unsigned int w, unsigned int seq, size_t capacity)
+{
+	return 16 + (w * 40503u + seq * 2654435761u) % (capacity - 16);
+}
+
+TEST_F(big, concurrent_big_packets_never_interleave)
+{
+	unsigned int next[BIG_WRITERS] = { 0 }, total = 0, w;
+	int status;
+	ssize_t n;
+
+	if (!big_packets_whole())
+		XFAIL(return, SPLITS_AT_PAGE);
+	for (w = 0; w < BIG_WRITERS; w++) {
+		pid_t pid = fork();
+
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			unsigned int seq;
+
+			close(self->rd);
+			for (seq = 0; seq < BIG_PER_WRITER; seq++) {
+				size_t len = big_len(w, seq, self->capacity);
+				uint32_t hdr[2] = { w, seq };
+
+				memcpy(wbuf, hdr, sizeof(hdr));
+				fill_pattern(wbuf + sizeof(hdr), len - sizeof(hdr),
+					     w * 1000 + seq);
+				if (write(self->wr, wbuf, len) != (ssize_t)len)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	close(self->wr);
+	self->wr = -1;
+	ASSERT_EQ(0, fcntl(self->rd, F_SETFL, 0));
+
+	while ((n = read(self->rd, rbuf, sizeof(rbuf))) > 0) {
+		uint32_t hdr[2];
+
+		memcpy(hdr, rbuf, sizeof(hdr));
+		ASSERT_LT(hdr[0], BIG_WRITERS);
+		ASSERT_EQ(next[hdr[0]], hdr[1]);
+		ASSERT_EQ(big_len(hdr[0], hdr[1], self->capacity), n);
+		ASSERT_TRUE(check_pattern(rbuf + sizeof(hdr), n - sizeof(hdr),
+					  hdr[0] * 1000 + hdr[1]));
+		next[hdr[0]]++;
+		total++;
+	}
+	ASSERT_EQ(0, n);
+	ASSERT_EQ(BIG_WRITERS * BIG_PER_WRITER, total);
+	for (w = 0; w < BIG_WRITERS; w++) {
+		ASSERT_GT(wait(&status), 0);
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+}
+
+TEST_F(big, faulting_write_queues_nothing)
+{
+	size_t pg = page_size();
+	unsigned char *map;
+	ssize_t n;
+
+	/* Three pages, the middle one unmapped. */
+	map = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	memset(map, 'f', 3 * pg);
+	ASSERT_EQ(0, munmap(map + pg, pg));
+
+	/* A one-page packet from the unmapped page. */
+	ASSERT_EQ(-1, write(self->wr, map + pg, 100));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, queued_bytes(self->rd));
+	/* With the writer still open, an empty pipe is not end of file. */
+	n = read(self->rd, rbuf, sizeof(rbuf));
+	if (n == 0)
+		XFAIL(goto out, "an empty packet stays queued: read() returns 0");
+	ASSERT_EQ(-1, n);
+	ASSERT_EQ(EAGAIN, errno);
+
+	/* A packet spanning the hole: nothing of it, not even its head. */
+	n = write(self->wr, map, 3 * pg);
+	if (n == (ssize_t)pg)
+		XFAIL(goto out, "a faulting big write queues its first page (upstream)");
+	ASSERT_EQ(-1, n);
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, queued_bytes(self->rd));
+
+	ASSERT_EQ(3, write(self->wr, "end", 3));
+	ASSERT_EQ(3, read(self->rd, rbuf, sizeof(rbuf)));
+out:
+	munmap(map, pg);
+	munmap(map + 2 * pg, pg);
 }
 
 TEST_HARNESS_MAIN
