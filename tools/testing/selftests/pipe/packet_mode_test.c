@@ -8,7 +8,9 @@
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "packet_util.h"
@@ -384,6 +386,236 @@ TEST(packet_then_stream_reads_packet_alone)
 	ASSERT_STREQ("AAAAaa", rbuf);
 	close(fds[0]);
 	close(fds[1]);
+}
+
+/*
+ * Data that splice(), vmsplice() or sendfile() puts into a packet-mode
+ * pipe forms one packet per call; pipe-to-pipe splice and tee keep the
+ * packets they move; a splice that ends inside a packet drops its rest.
+ */
+#define SPLICE_NO_PACKET "upstream never makes a packet of spliced data"
+
+FIXTURE(splice) {
+	char path[64];
+	int file, rd, wr;
+};
+
+FIXTURE_SETUP(splice)
+{
+	char data[100];
+	int fds[2];
+
+	if (!packet_mode_supported())
+		SKIP(return, NO_PACKET_MODE);
+	snprintf(self->path, sizeof(self->path), "/tmp/packet_splice.XXXXXX");
+	self->file = mkstemp(self->path);
+	if (self->file < 0) {
+		snprintf(self->path, sizeof(self->path), "packet_splice.XXXXXX");
+		self->file = mkstemp(self->path);
+	}
+	ASSERT_GE(self->file, 0);
+	fill_pattern(data, sizeof(data), 42);
+	ASSERT_EQ(sizeof(data), write(self->file, data, sizeof(data)));
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT | O_NONBLOCK));
+	self->rd = fds[0];
+	self->wr = fds[1];
+}
+
+FIXTURE_TEARDOWN(splice)
+{
+	close(self->rd);
+	close(self->wr);
+	close(self->file);
+	unlink(self->path);
+}
+
+/* The file's contents must never change, whatever the pipe does. */
+static bool file_intact(int fd)
+{
+	char data[100];
+
+	return pread(fd, data, sizeof(data), 0) == sizeof(data) &&
+	       check_pattern(data, sizeof(data), 42);
+}
+
+TEST_F(splice, splice_from_file_forms_one_packet_per_call)
+{
+	loff_t off = 0;
+	ssize_t n;
+
+	ASSERT_EQ(30, splice(self->file, &off, self->wr, NULL, 30, 0));
+	ASSERT_EQ(30, splice(self->file, &off, self->wr, NULL, 30, 0));
+	ASSERT_EQ(5, write_str(self->wr, "abcde"));
+
+	n = read_once(self->rd);
+	if (n == 65)
+		XFAIL(goto out, SPLICE_NO_PACKET);
+	ASSERT_EQ(30, n);
+	ASSERT_TRUE(check_pattern(rbuf, 30, 42));
+	ASSERT_EQ(30, read_once(self->rd));
+	ASSERT_EQ(pattern_byte(42, 30), (unsigned char)rbuf[0]);
+	ASSERT_EQ(5, read_once(self->rd));
+	ASSERT_STREQ("abcde", rbuf);
+out:
+	ASSERT_TRUE(file_intact(self->file));
+}
+
+TEST_F(splice, sendfile_forms_one_packet_per_call)
+{
+	off_t off = 0;
+	ssize_t n;
+
+	ASSERT_EQ(40, sendfile(self->wr, self->file, &off, 40));
+	ASSERT_EQ(40, sendfile(self->wr, self->file, &off, 40));
+	n = read_once(self->rd);
+	if (n == 80)
+		XFAIL(return, SPLICE_NO_PACKET);
+	ASSERT_EQ(40, n);
+	ASSERT_EQ(40, read_once(self->rd));
+	ASSERT_EQ(pattern_byte(42, 40), (unsigned char)rbuf[0]);
+	ASSERT_TRUE(file_intact(self->file));
+}
+
+TEST_F(splice, vmsplice_forms_one_packet_per_call)
+{
+	static char one[10] = "0123456789", two[20] = "abcdefghijklmnopqrst";
+	struct iovec iov = { .iov_base = one, .iov_len = sizeof(one) };
+	ssize_t n;
+
+	ASSERT_EQ(10, vmsplice(self->wr, &iov, 1, 0));
+	iov.iov_base = two;
+	iov.iov_len = sizeof(two);
+	ASSERT_EQ(20, vmsplice(self->wr, &iov, 1, 0));
+	ASSERT_EQ(5, write_str(self->wr, "tail!"));
+
+	n = read_once(self->rd);
+	if (n == 35 || n == 30)
+		XFAIL(return, SPLICE_NO_PACKET);
+	ASSERT_EQ(10, n);
+	ASSERT_EQ(20, read_once(self->rd));
+	ASSERT_EQ(0, memcmp(rbuf, two, 20));
+	ASSERT_EQ(5, read_once(self->rd));
+}
+
+TEST_F(splice, pipe_to_pipe_splice_keeps_packets)
+{
+	int dst[2];
+
+	ASSERT_EQ(0, pipe2(dst, O_NONBLOCK));
+	ASSERT_EQ(100, write_packet(self->wr, 100, 1));
+	ASSERT_EQ(200, write_packet(self->wr, 200, 2));
+	ASSERT_EQ(50, write_packet(self->wr, 50, 3));
+
+	/* Into a plain pipe: the packets arrive as they left. */
+	ASSERT_EQ(350, splice(self->rd, NULL, dst[1], NULL, 1000, 0));
+	ASSERT_EQ(100, read_once(dst[0]));
+	ASSERT_TRUE(check_pattern(rbuf, 100, 1));
+	ASSERT_EQ(200, read_once(dst[0]));
+	ASSERT_TRUE(check_pattern(rbuf, 200, 2));
+	ASSERT_EQ(50, read_once(dst[0]));
+	close(dst[0]);
+	close(dst[1]);
+}
+
+TEST_F(splice, splice_ending_inside_a_packet_drops_its_rest)
+{
+	int dst[2];
+	ssize_t n;
+
+	ASSERT_EQ(0, pipe2(dst, O_NONBLOCK));
+	ASSERT_EQ(100, write_packet(self->wr, 100, 4));
+	ASSERT_EQ(20, write_packet(self->wr, 20, 5));
+
+	ASSERT_EQ(50, splice(self->rd, NULL, dst[1], NULL, 50, 0));
+	ASSERT_EQ(50, read_once(dst[0]));
+	ASSERT_TRUE(check_pattern(rbuf, 50, 4));
+	/* Like a short read: the other 50 bytes of the packet are gone. */
+	n = read_once(self->rd);
+	if (n == 50)
+		XFAIL(goto out, "upstream keeps the rest of a packet that splice cut");
+	ASSERT_EQ(20, n);
+	ASSERT_TRUE(check_pattern(rbuf, 20, 5));
+out:
+	close(dst[0]);
+	close(dst[1]);
+}
+
+TEST_F(splice, tee_keeps_packets_and_the_source)
+{
+	int dst[2];
+
+	ASSERT_EQ(0, pipe2(dst, O_NONBLOCK));
+	ASSERT_EQ(100, write_packet(self->wr, 100, 6));
+	ASSERT_EQ(200, write_packet(self->wr, 200, 7));
+
+	/* A tee that ends inside the second packet ends it there. */
+	ASSERT_EQ(150, tee(self->rd, dst[1], 150, 0));
+	ASSERT_EQ(100, read_once(dst[0]));
+	ASSERT_TRUE(check_pattern(rbuf, 100, 6));
+	ASSERT_EQ(50, read_once(dst[0]));
+	ASSERT_TRUE(check_pattern(rbuf, 50, 7));
+	ASSERT_EQ(-1, read_once(dst[0]));
+
+	/* The source still holds both packets, whole. */
+	ASSERT_EQ(100, read_once(self->rd));
+	ASSERT_EQ(200, read_once(self->rd));
+	ASSERT_TRUE(check_pattern(rbuf, 200, 7));
+	close(dst[0]);
+	close(dst[1]);
+}
+
+TEST_F(splice, stream_data_spliced_into_packet_pipe_becomes_a_packet)
+{
+	int src[2];
+	ssize_t n;
+
+	ASSERT_EQ(0, pipe(src));
+	ASSERT_EQ(3, write_str(src[1], "abc"));
+	ASSERT_EQ(3, write_str(src[1], "def"));
+	ASSERT_EQ(6, splice(src[0], NULL, self->wr, NULL, 100, 0));
+	/* A later packet write must not merge into the spliced data. */
+	ASSERT_EQ(1, write_str(self->wr, "x"));
+
+	n = read_once(self->rd);
+	if (n == 7)
+		XFAIL(goto out, SPLICE_NO_PACKET);
+	ASSERT_EQ(6, n);
+	ASSERT_STREQ("abcdef", rbuf);
+	ASSERT_EQ(1, read_once(self->rd));
+out:
+	close(src[0]);
+	close(src[1]);
+}
+
+TEST_F(splice, big_packet_waits_for_room_in_the_destination)
+{
+	size_t pg = page_size(), len = 3 * pg;
+	unsigned int slots, i;
+	int dst[2];
+
+	/* A packet pipe: each 1-byte write below takes a slot of its own. */
+	ASSERT_EQ(0, pipe2(dst, O_DIRECT | O_NONBLOCK));
+	slots = fcntl(dst[1], F_GETPIPE_SZ) / pg;
+	ASSERT_EQ(len, write_packet(self->wr, len, 8));
+	if (read_once(self->rd) != (ssize_t)len)
+		XFAIL(goto out, "this kernel cuts packets at PAGE_SIZE (as upstream does)");
+	ASSERT_EQ(len, write_packet(self->wr, len, 8));
+
+	/* Two free slots: the three-page packet is not torn to fit. */
+	for (i = 0; i < slots - 2; i++)
+		ASSERT_EQ(1, write_str(dst[1], "s"));
+	ASSERT_EQ(-1, splice(self->rd, NULL, dst[1], NULL, len, SPLICE_F_NONBLOCK));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(len, queued_bytes(self->rd));
+
+	for (i = 0; i < slots - 2; i++)
+		ASSERT_EQ(1, read(dst[0], rbuf, sizeof(rbuf)));
+	ASSERT_EQ(len, splice(self->rd, NULL, dst[1], NULL, len, SPLICE_F_NONBLOCK));
+	ASSERT_EQ(len, read(dst[0], rbuf, sizeof(rbuf)));
+	ASSERT_TRUE(check_pattern(rbuf, len, 8));
+out:
+	close(dst[0]);
+	close(dst[1]);
 }
 
 TEST_HARNESS_MAIN
