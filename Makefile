@@ -12,7 +12,8 @@ expect_stock  := pass
 expect_series := all
 
 .PHONY: all help build run shell check selftest-harness check-series \
-	tree export check-patches check-mutants check-bisect host-test clean distclean
+	tree export check-patches check-mutants check-bisect host-test bench bench-host \
+	clean distclean
 
 all: run
 
@@ -27,6 +28,8 @@ help:
 	@echo "make check-mutants   show that the suite fails on broken kernels"
 	@echo "make check-bisect    build every prefix of the series"
 	@echo "make host-test       run the suite on the running (host) kernel"
+	@echo "make bench           benchmark base, stock and series (build/bench/)"
+	@echo "make bench-host      benchmark the running (host) kernel"
 	@echo "make clean           remove build outputs, keep the imported tree"
 	@echo "make distclean       remove all of build/"
 
@@ -57,6 +60,12 @@ export:
 
 check-patches:
 	$(S)/check-patches.sh
+
+bench:
+	$(S)/bench.sh
+
+bench-host:
+	$(S)/bench.sh host
 
 check-mutants:
 	$(S)/check-mutants.sh

@@ -4,7 +4,8 @@
 # /init of the test guest: mount the basics, run the installed kselftests,
 # and end QEMU through isa-debug-exit. The exit value stays 1 (failure)
 # unless the runner got to its end; the host reads the verdict from the TAP.
-# Kernel command line: harness=shell gives an interactive shell instead.
+# Kernel command line: harness=shell gives an interactive shell instead,
+# harness=bench runs the benchmark (tools/pipe-bench) instead of the tests.
 
 result=1
 /bin/busybox --install -s
@@ -24,6 +25,12 @@ if grep -qw harness=shell /proc/cmdline; then
 	echo "harness: interactive shell; 'exit' ends the guest"
 	setsid cttyhack sh -l
 	debug-exit 0
+fi
+
+if grep -qw harness=bench /proc/cmdline; then
+	echo "harness: benchmark on kernel $(uname -r)"
+	packet_bench -q -r 5 && echo "harness: end of bench" && result=0
+	debug-exit $result
 fi
 
 echo "harness: guest up, kernel $(uname -r)"

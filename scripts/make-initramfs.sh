@@ -41,6 +41,8 @@ fi
 
 gcc -static -Os -o "$out/debug-exit" "$TOP/scripts/debug-exit.c" ||
 	die $EXIT_BUILD "cannot build scripts/debug-exit.c statically"
+gcc -static -O2 -Wall -o "$out/packet_bench" "$TOP/tools/pipe-bench/packet_bench.c" ||
+	die $EXIT_BUILD "cannot build tools/pipe-bench/packet_bench.c statically"
 
 list=$out/initramfs.list
 {
@@ -62,6 +64,7 @@ list=$out/initramfs.list
 	file /init $TOP/scripts/guest-init.sh 755 0 0
 	file /usr/bin/timeout $TOP/scripts/timeout-wrapper.sh 755 0 0
 	file /usr/local/bin/debug-exit $out/debug-exit 755 0 0
+	file /usr/local/bin/packet_bench $out/packet_bench 755 0 0
 	dir /kselftest 755 0 0
 	EOL
 	# Everything kselftest installed, at the same place under /kselftest.

@@ -9,6 +9,8 @@
 #   TIMEOUT=secs    whole-run limit (default 600)
 #   SHELL_MODE=1    interactive guest shell instead of the tests
 #   APPEND="..."    extra kernel command line
+#   QEMU_EXTRA="..." extra QEMU options (the benchmark's -icount)
+# With EXPECT "bench" the guest runs tools/pipe-bench instead of the suite.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -23,9 +25,15 @@ done
 mkdir -p "$results"
 
 append="console=ttyS0 panic=-1 ${APPEND:-}"
+what=suite
+if [ "$expect" = bench ]; then
+	append="$append harness=bench"
+	what=benchmark
+fi
+# shellcheck disable=SC2206 # QEMU_EXTRA is a list of options
 cmd=(qemu-system-x86_64 -accel "${ACCEL:-tcg}" -m 512 -smp 2 -nographic -no-reboot
      -kernel "$out/bzImage" -initrd "$out/initramfs.cpio"
-     -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+     -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-})
 
 if [ -n "${SHELL_MODE:-}" ]; then
 	"${cmd[@]}" -append "$append harness=shell" || true
@@ -34,7 +42,7 @@ fi
 
 printf '%q ' "${cmd[@]}" -append "$append" > "$results/qemu.cmd"
 echo >> "$results/qemu.cmd"
-say "$flavour: booting under ${ACCEL:-tcg}, running the suite (timeout ${TIMEOUT:-600}s)"
+say "$flavour: booting under ${ACCEL:-tcg}${QEMU_EXTRA:+ $QEMU_EXTRA}, running the $what (timeout ${TIMEOUT:-600}s)"
 start=$(date +%s)
 set +e
 timeout "${TIMEOUT:-600}" "${cmd[@]}" -append "$append" </dev/null >"$results/console.log" 2>&1

@@ -17,6 +17,8 @@ POLICY says what the flavour must show:
   all   every test passes: no skip, no XFAIL
   any   skips, XFAILs and passes are all fine (a bisect step); failures
         and missing results still count
+  bench the guest ran the benchmark: it must reach its end, with no
+        splat; there is no TAP
 """
 
 import argparse
@@ -27,6 +29,7 @@ EXIT_OK, EXIT_TESTS_FAILED, EXIT_NO_RESULT, EXIT_TIMEOUT, EXIT_SPLAT = 0, 1, 5, 
 QEMU_TIMEOUT = 124              # from timeout(1)
 QEMU_GUEST_DONE = (1, 3)        # isa-debug-exit: (value << 1) | 1
 END_MARKER = "harness: end of tests"
+BENCH_END_MARKER = "harness: end of bench"
 
 # Anything the kernel prints when it is not well; one of them fails a run
 # even when every test passed.
@@ -133,6 +136,8 @@ def judge(programs, top_plan, expect):
 def verdict(text, flavour, expect, qemu_rc):
     """Return (exit code, summary line, list of reasons)."""
     lines = [l.rstrip("\r") for l in text.splitlines()]
+    if expect == "bench":
+        return bench_verdict(lines, flavour, qemu_rc)
     programs, top_plan = parse(lines)
     t = judge(programs, top_plan, expect)
     summary = (f"pipe ({flavour}): {t.passed} passed, {t.failed} failed, "
@@ -160,10 +165,25 @@ def verdict(text, flavour, expect, qemu_rc):
     return EXIT_OK, summary, []
 
 
+def bench_verdict(lines, flavour, qemu_rc):
+    """A benchmark run: it ended by itself and the kernel stayed quiet."""
+    rows = sum(1 for l in lines if l.startswith("BENCH,"))
+    summary = f"bench ({flavour}): {rows} measurements"
+    splats = [l.strip() for l in lines if SPLAT.search(l)]
+    if qemu_rc == QEMU_TIMEOUT:
+        return EXIT_TIMEOUT, summary, ["guest timed out during the benchmark"]
+    if qemu_rc not in QEMU_GUEST_DONE or BENCH_END_MARKER not in lines:
+        return EXIT_NO_RESULT, summary, [f"the benchmark did not finish (qemu exit {qemu_rc})"]
+    if splats:
+        return EXIT_SPLAT, summary, [f"kernel splat on the console: {s}" for s in splats[:5]]
+    return EXIT_OK, summary, []
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--flavour", required=True)
-    ap.add_argument("--expect", choices=("skip", "pass", "all", "any"), required=True)
+    ap.add_argument("--expect", choices=("skip", "pass", "all", "any", "bench"),
+                    required=True)
     ap.add_argument("--qemu-rc", type=int, required=True)
     ap.add_argument("log")
     args = ap.parse_args()
