@@ -10,9 +10,11 @@ S := scripts
 expect_base   := skip
 expect_stock  := pass
 expect_series := all
+expect_debug  := all
 
 .PHONY: all help build run shell check selftest-harness check-series \
-	tree export check-patches check-mutants check-bisect host-test bench bench-host \
+	tree export check-patches check-debug check-mutants check-bisect host-test \
+	bench bench-host \
 	clean distclean
 
 all: run
@@ -25,6 +27,7 @@ help:
 	@echo "make build KERNEL=F  only build flavour F's kernel and initramfs"
 	@echo "make tree            dev tree with the series as commits (build/dev)"
 	@echo "make export          regenerate patches/ and the top-level suite from build/dev"
+	@echo "make check-debug     the suite on the series kernel with lockdep, KASAN, UBSAN, ..."
 	@echo "make check-mutants   show that the suite fails on broken kernels"
 	@echo "make check-bisect    build every prefix of the series"
 	@echo "make host-test       run the suite on the running (host) kernel"
@@ -66,6 +69,14 @@ bench:
 
 bench-host:
 	$(S)/bench.sh host
+
+# The series kernel with lockdep, KASAN, UBSAN, KFENCE, DEBUG_LIST and
+# DEBUG_ATOMIC_SLEEP (scripts/debug.config): any splat fails.
+# The stress test's long mode runs there: STRESS_PACKETS packets.
+STRESS_PACKETS ?= 1000000
+check-debug:
+	APPEND="PIPE_STRESS_PACKETS=$(STRESS_PACKETS) kselftest_override_timeout=5400" \
+	TIMEOUT=6000 $(MAKE) run KERNEL=debug
 
 check-mutants:
 	$(S)/check-mutants.sh

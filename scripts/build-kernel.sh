@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # build-kernel.sh FLAVOUR - build build/FLAVOUR/bzImage out of tree from
-# tinyconfig + scripts/platform.config + the suite's config (+ EXTRA_CONFIG),
+# tinyconfig + scripts/platform.config + the suite's config (+ for the
+# debug flavour scripts/debug.config, + EXTRA_CONFIG),
 # and install the kernel headers the suite is compiled against.
 # Skips all work when the source commit and every fragment are unchanged.
 
@@ -17,6 +18,7 @@ src=$(flavour_src "$flavour")
 out=$BUILD/$flavour
 obj=$out/obj
 fragments=("$TOP/scripts/platform.config" "$TOP/tools/testing/selftests/pipe/config")
+[ "$flavour" = debug ] && fragments+=("$TOP/scripts/debug.config")
 [ -n "${EXTRA_CONFIG:-}" ] && fragments+=($EXTRA_CONFIG)
 
 key=$({ echo "$commit"; cat "${fragments[@]}" "$0"; } | sha256sum | cut -c1-16)

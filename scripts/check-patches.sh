@@ -3,7 +3,8 @@
 #
 # check-patches.sh - scripts/checkpatch.pl --strict on every patch in
 # patches/series, run from the base tree so that the MAINTAINERS and SPDX
-# checks see a kernel tree. Any ERROR, WARNING or CHECK fails.
+# checks see a kernel tree. Any ERROR, WARNING or CHECK fails, except those
+# listed, with a reason, in scripts/checkpatch-exceptions.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -16,11 +17,26 @@ export PATH=/usr/bin:/bin:$PATH
 src=$(flavour_src base)
 "$TOP/scripts/prepare-source.sh" base >/dev/null
 
+# Accepted findings (scripts/checkpatch-exceptions) for one patch: the
+# types to pass to --ignore, each announced so that none goes unseen.
+accepted() {
+	local glob type why
+	while read -r glob type why; do
+		case $glob in ''|'#'*) continue ;; esac
+		# shellcheck disable=SC2254 # the glob is meant to match
+		case $1 in $glob)
+			echo "checkpatch: $1: accepted $type: $why" >&2
+			printf '%s,' "$type" ;;
+		esac
+	done < "$TOP/scripts/checkpatch-exceptions"
+}
+
 bad=0
 while read -r patch; do
 	case $patch in ''|'#'*) continue ;; esac
+	ignore=$(accepted "$patch")
 	if out=$(cd "$src" && ./scripts/checkpatch.pl --strict --terse --show-types \
-			"$TOP/patches/$patch" 2>&1); then
+			${ignore:+--ignore "${ignore%,}"} "$TOP/patches/$patch" 2>&1); then
 		echo "checkpatch: $patch: clean"
 	else
 		echo "checkpatch: $patch:"

@@ -7,6 +7,7 @@
 #   stock   Debian's tree as shipped (tag "import": upstream's packet mode)
 #   base    stock with packet mode stripped (tag "base")
 #   series  base + every patch in patches/series, applied with git am
+#   debug   the series again, built with scripts/debug.config on top
 #   other   a tree that check-bisect.sh or check-mutants.sh checked out
 #
 # A worktree only rewrites the files that change between runs, so kbuild's
@@ -19,7 +20,7 @@ flavour=${1:?usage: prepare-source.sh stock|base|series}
 
 case $flavour in
 stock) start=import ;;
-base|series) start=base ;;
+base|series|debug) start=base ;;
 *)	# bisect, mutant: trees that check-bisect.sh and check-mutants.sh
 	# step through themselves
 	[ -e "$(flavour_src "$flavour")/.git" ] ||
@@ -42,7 +43,7 @@ git -C "$src" checkout -q --detach -f "$start"
 # (tools/testing/selftests/{lib.mk,kselftest*.h} are links through here).
 [ -e "$BUILD/ksft" ] || ln -sfn "$flavour/linux/tools/testing/selftests" "$BUILD/ksft"
 
-if [ "$flavour" = series ]; then
+if [ "$flavour" = series ] || [ "$flavour" = debug ]; then
 	"$TOP/scripts/apply-series.sh" "$src" >&2
 fi
 git -C "$src" rev-parse HEAD
