@@ -75,7 +75,7 @@ bench-host:
 # The stress test's long mode runs there: STRESS_PACKETS packets.
 STRESS_PACKETS ?= 1000000
 check-debug:
-	APPEND="PIPE_STRESS_PACKETS=$(STRESS_PACKETS) kselftest_override_timeout=5400" \
+	APPEND="PIPE_STRESS_PACKETS=$(STRESS_PACKETS) KSFT_TIMEOUT=5400" \
 	TIMEOUT=6000 $(MAKE) run KERNEL=debug
 
 check-mutants:

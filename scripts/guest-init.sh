@@ -6,6 +6,7 @@
 # unless the runner got to its end; the host reads the verdict from the TAP.
 # Kernel command line: harness=shell gives an interactive shell instead,
 # harness=bench runs the benchmark (tools/pipe-bench) instead of the tests.
+# Other NAME=value parameters reach this script as environment variables.
 
 result=1
 /bin/busybox --install -s
@@ -34,7 +35,9 @@ if grep -qw harness=bench /proc/cmdline; then
 fi
 
 echo "harness: guest up, kernel $(uname -r)"
-if cd /kselftest && ./run_kselftest.sh; then
+# KSFT_TIMEOUT (from the kernel command line) overrides each program's
+# timeout: run_kselftest.sh ignores the environment for that.
+if cd /kselftest && ./run_kselftest.sh ${KSFT_TIMEOUT:+-o "$KSFT_TIMEOUT"}; then
 	result=0
 fi
 echo "harness: end of tests"
