@@ -11,11 +11,7 @@
 
 src=$(flavour_src bisect)
 "$TOP/scripts/import-tree.sh"
-if [ ! -e "$src/.git" ]; then
-	git_k worktree prune
-	git_k worktree add -q --detach "$src" base
-fi
-git -C "$src" checkout -q --detach -f base
+checkout_worktree "$src" base
 
 n=0
 while read -r patch; do

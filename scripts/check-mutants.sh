@@ -11,10 +11,6 @@
 
 src=$(flavour_src mutant)
 "$TOP/scripts/import-tree.sh"
-if [ ! -e "$src/.git" ]; then
-	git_k worktree prune
-	git_k worktree add -q --detach "$src" base
-fi
 
 if [ $# -eq 0 ]; then
 	set -- $(cd "$TOP/scripts/mutants" && ls *.patch | sed 's/\.patch$//')
@@ -24,7 +20,7 @@ bad=0
 for name in "$@"; do
 	patch=$TOP/scripts/mutants/$name.patch
 	[ -f "$patch" ] || die $EXIT_USAGE "no mutant $patch"
-	git -C "$src" checkout -q --detach -f base
+	checkout_worktree "$src" base
 	"$TOP/scripts/apply-series.sh" "$src"
 	git -C "$src" apply "$patch" || die $EXIT_PATCH "mutant $name no longer applies to the series"
 	git -C "$src" commit -q -a -m "mutant: $name"

@@ -65,3 +65,18 @@ flavour_src() {
 	*) echo "$BUILD/$1/linux" ;;
 	esac
 }
+
+# checkout_worktree DIR REV - make DIR a worktree of the imported tree
+# (once) and check REV out there, dropping any half-done git am. Only the
+# files that differ are rewritten, so kbuild stays incremental.
+checkout_worktree() {
+	local dir=$1 rev=$2
+	if [ ! -e "$dir/.git" ]; then
+		rm -rf "$dir"
+		say "checking out $rev in $dir"
+		git_k worktree prune
+		git_k worktree add -q --detach "$dir" "$rev" >&2
+	fi
+	git -C "$dir" am --abort >/dev/null 2>&1 || true
+	git -C "$dir" checkout -q --detach -f "$rev"
+}

@@ -26,7 +26,6 @@ if [ -e "$dev/.git" ]; then
 	exit 0
 fi
 
-git_k worktree prune
-git_k worktree add -q --detach "$dev" base
+checkout_worktree "$dev" base
 "$TOP/scripts/apply-series.sh" "$dev"
 say "dev tree ready: $dev ($(git -C "$dev" rev-list --count base..HEAD) commits on base)"

@@ -9,9 +9,6 @@
 #   series  base + every patch in patches/series, applied with git am
 #   debug   the series again, built with scripts/debug.config on top
 #   other   a tree that check-bisect.sh or check-mutants.sh checked out
-#
-# A worktree only rewrites the files that change between runs, so kbuild's
-# incremental build stays incremental.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -30,14 +27,7 @@ base|series|debug) start=base ;;
 esac
 
 src=$(flavour_src "$flavour")
-if [ ! -e "$src/.git" ]; then
-	rm -rf "$src"
-	say "checking out $flavour in $src"
-	git_k worktree prune
-	git_k worktree add -q --detach "$src" "$start" >&2
-fi
-git -C "$src" am --abort >/dev/null 2>&1 || true
-git -C "$src" checkout -q --detach -f "$start"
+checkout_worktree "$src" "$start"
 
 # The top-level suite builds against a kernel tree's kselftest framework
 # (tools/testing/selftests/{lib.mk,kselftest*.h} are links through here).
