@@ -51,7 +51,9 @@ def report(rows, reads, outdir):
     clock = "icount" if "icount" in clocks else clocks[0]
     get = lambda k, tr, pat, size: ns.get((k, clock, tr, pat, size))
     out = [f"# Packet pipe benchmark ({clock} clock)", "",
-           "ns per message, median of the repetitions; lower is better.",
+           "ns per message, median of the repetitions; lower is better;",
+           "'-': the transport is missing on that kernel (no packet mode on base);",
+           "'(N reads)': a message took N reads to receive.",
            "Under -icount a guest nanosecond is one instruction: the figures",
            "count work, not the host's speed, and repeat exactly.", ""]
 
