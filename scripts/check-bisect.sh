@@ -17,6 +17,9 @@ n=0
 while read -r patch; do
 	case $patch in ''|'#'*) continue ;; esac
 	n=$((n + 1))
+	# Drop the suite copied in for an earlier prefix (make-initramfs.sh)
+	# before the patch that adds it arrives.
+	git -C "$src" clean -fdxq -- tools/testing/selftests/pipe
 	git -C "$src" am -q "$TOP/patches/$patch" ||
 		{ git -C "$src" am --abort; die $EXIT_PATCH "$patch does not apply"; }
 	say "prefix $n: $patch"

@@ -8,8 +8,10 @@
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -616,6 +618,151 @@ TEST_F(splice, big_packet_waits_for_room_in_the_destination)
 out:
 	close(dst[0]);
 	close(dst[1]);
+}
+
+/*
+ * Bad input: each call gets its defined error, and the pipe is left as it
+ * was (no packet lost, cut or half queued).
+ */
+FIXTURE(bad) {
+	int rd, wr;
+	size_t pg;
+	char *hole;	/* a page that is not mapped */
+};
+
+/*
+ * Raw system calls for arguments that the C library's declarations (and
+ * the compiler's checks of them) would not let through.
+ */
+static long raw_write(int fd, const void *buf, size_t len)
+{
+	return syscall(__NR_write, fd, buf, len);
+}
+
+static long raw_read(int fd, void *buf, size_t len)
+{
+	return syscall(__NR_read, fd, buf, len);
+}
+
+FIXTURE_SETUP(bad)
+{
+	int fds[2];
+
+	if (!packet_mode_supported())
+		SKIP(return, NO_PACKET_MODE);
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT | O_NONBLOCK));
+	self->rd = fds[0];
+	self->wr = fds[1];
+	self->pg = page_size();
+	self->hole = mmap(NULL, self->pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->hole);
+	ASSERT_EQ(5, write_str(self->wr, "first"));
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	close(self->rd);
+	close(self->wr);
+	munmap(self->hole, self->pg);
+}
+
+/* The packet queued in setup must still be there, whole. */
+static bool first_packet_intact(int rd)
+{
+	return read_once(rd) == 5 && !strcmp(rbuf, "first");
+}
+
+TEST_F(bad, pipe2_rejects_a_bad_array)
+{
+	ASSERT_EQ(-1, pipe2((int *)self->hole, O_DIRECT));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, pipe2(NULL, O_DIRECT | O_CLOEXEC));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+TEST_F(bad, write_from_bad_buffers_queues_nothing)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = "ok", .iov_len = 2 },
+		{ .iov_base = self->hole, .iov_len = 10 },
+	};
+
+	ASSERT_EQ(-1, raw_write(self->wr, NULL, 10));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, write(self->wr, self->hole, 10));
+	ASSERT_EQ(EFAULT, errno);
+	/* A good segment then a bad one: no packet of the good part alone. */
+	ASSERT_EQ(-1, writev(self->wr, iov, 2));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(5, queued_bytes(self->rd));
+	ASSERT_TRUE(first_packet_intact(self->rd));
+}
+
+TEST_F(bad, read_into_bad_buffer_keeps_the_packet)
+{
+	ASSERT_EQ(-1, raw_read(self->rd, NULL, 10));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, read(self->rd, self->hole, 10));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(5, queued_bytes(self->rd));
+	ASSERT_TRUE(first_packet_intact(self->rd));
+}
+
+TEST_F(bad, unaligned_buffers_work)
+{
+	static char buf[64];
+
+	memcpy(buf + 1, "odd", 3);
+	ASSERT_EQ(3, write(self->wr, buf + 1, 3));
+	ASSERT_TRUE(first_packet_intact(self->rd));
+	ASSERT_EQ(3, read(self->rd, buf + 3, 3));
+	ASSERT_EQ(0, memcmp(buf + 3, "odd", 3));
+}
+
+TEST_F(bad, huge_lengths_are_refused)
+{
+	struct iovec iov = { .iov_base = rbuf, .iov_len = SIZE_MAX };
+
+	ASSERT_EQ(-1, raw_write(self->wr, rbuf, SIZE_MAX));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, writev(self->wr, &iov, 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_TRUE(first_packet_intact(self->rd));
+}
+
+TEST_F(bad, too_many_iovecs_are_refused)
+{
+	static struct iovec iov[IOV_MAX + 1];
+	unsigned int i;
+
+	for (i = 0; i <= IOV_MAX; i++) {
+		iov[i].iov_base = rbuf;
+		iov[i].iov_len = 1;
+	}
+	ASSERT_EQ(-1, writev(self->wr, iov, IOV_MAX + 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, readv(self->rd, iov, IOV_MAX + 1));
+	ASSERT_EQ(EINVAL, errno);
+	/* IOV_MAX one-byte segments are one packet. */
+	ASSERT_EQ(IOV_MAX, writev(self->wr, iov, IOV_MAX));
+	ASSERT_TRUE(first_packet_intact(self->rd));
+	ASSERT_EQ(IOV_MAX, read(self->rd, rbuf, sizeof(rbuf)));
+}
+
+TEST_F(bad, wrong_and_closed_descriptors_are_ebadf)
+{
+	int fd = dup(self->wr);
+
+	ASSERT_EQ(-1, read(self->wr, rbuf, 1));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(-1, write(self->rd, "x", 1));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(-1, write(fd, "x", 1));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(-1, fcntl(fd, F_SETFL, O_DIRECT));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_TRUE(first_packet_intact(self->rd));
 }
 
 TEST_HARNESS_MAIN
