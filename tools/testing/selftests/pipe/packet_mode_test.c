@@ -749,6 +749,39 @@ TEST_F(bad, too_many_iovecs_are_refused)
 	ASSERT_EQ(IOV_MAX, read(self->rd, rbuf, sizeof(rbuf)));
 }
 
+#ifndef O_NOTIFICATION_PIPE
+#define O_NOTIFICATION_PIPE O_EXCL	/* <linux/watch_queue.h> */
+#endif
+
+/*
+ * Only the kernel writes to a notification pipe, and each notification is
+ * read whole already: packet mode is refused there, by pipe2() and fcntl().
+ */
+TEST_F(bad, notification_pipe_refuses_odirect)
+{
+	int fds[2];
+
+	if (!pipe2(fds, O_DIRECT | O_NOTIFICATION_PIPE)) {
+		close(fds[0]);
+		close(fds[1]);
+		XFAIL(return, "upstream takes O_DIRECT on a notification pipe");
+	}
+	if (errno == ENOPKG)	/* the flags passed, watch queues are off */
+		XFAIL(return, "upstream takes O_DIRECT on a notification pipe");
+	ASSERT_EQ(EINVAL, errno);
+
+	if (pipe2(fds, O_NOTIFICATION_PIPE)) {
+		ASSERT_EQ(ENOPKG, errno);
+		SKIP(return, "no notification pipes: CONFIG_WATCH_QUEUE is off");
+	}
+	EXPECT_EQ(-1, fcntl(fds[1], F_SETFL, O_DIRECT));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, fcntl(fds[1], F_GETFL) & O_DIRECT);
+	close(fds[0]);
+	close(fds[1]);
+	ASSERT_TRUE(first_packet_intact(self->rd));
+}
+
 TEST_F(bad, wrong_and_closed_descriptors_are_ebadf)
 {
 	int fd = dup(self->wr);
@@ -763,6 +796,160 @@ TEST_F(bad, wrong_and_closed_descriptors_are_ebadf)
 	ASSERT_EQ(-1, fcntl(fd, F_SETFL, O_DIRECT));
 	ASSERT_EQ(EBADF, errno);
 	ASSERT_TRUE(first_packet_intact(self->rd));
+}
+
+/*
+ * Page-cache safety, the class of bug of Dirty Pipe (CVE-2022-0847): a
+ * pipe buffer that holds a file's page must never take a write, and no
+ * flag left in a ring slot by an earlier buffer may reach the buffer that
+ * splice or tee puts there next. Before each test every slot of each pipe
+ * has held a mergeable stream page and a packet, and the file's page then
+ * lands on the stale flags of one or the other. The variants check packet
+ * pipes and plain pipes (pipes whose O_DIRECT was cleared). The writes
+ * after the file's page are stream writes, the kind that appends to the
+ * last buffer when it may.
+ */
+FIXTURE(page_cache) {
+	char path[64];
+	int file;
+	int a[2], b[2], c[2];
+};
+
+FIXTURE_VARIANT(page_cache) {
+	bool packet;
+};
+
+FIXTURE_VARIANT_ADD(page_cache, packet_pipe) { .packet = true };
+FIXTURE_VARIANT_ADD(page_cache, plain_pipe) { .packet = false };
+
+/*
+ * Go twice round the ring of a non-blocking pipe, one write and one read
+ * per slot, page-sized stream writes and one-byte packets in turn; the
+ * last to use slot 0 (where the next buffer goes) is a packet if
+ * @packet_last. Leave the write end in the variant's mode.
+ */
+static bool use_every_slot(int fds[2], bool packet_last, bool packet)
+{
+	int stream = O_NONBLOCK, pkt = O_NONBLOCK | O_DIRECT;
+	size_t pg = page_size();
+	unsigned int slots = fcntl(fds[1], F_GETPIPE_SZ) / pg, i;
+
+	for (i = 0; i < 2 * slots; i++) {
+		bool as_packet = packet_last ^ (i % 2) ^ (i < slots);
+		ssize_t len = as_packet ? 1 : pg;
+
+		if (fcntl(fds[1], F_SETFL, as_packet ? pkt : stream) ||
+		    write_packet(fds[1], len, i) != len ||
+		    read(fds[0], rbuf, sizeof(rbuf)) != len)
+			return false;
+	}
+	return !fcntl(fds[1], F_SETFL, packet ? pkt : stream);
+}
+
+/* A write that may append to the last buffer: without O_DIRECT. */
+static ssize_t stream_write(int fd, const char *str)
+{
+	int fl = fcntl(fd, F_GETFL);
+	ssize_t n;
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT))
+		return -1;
+	n = write_str(fd, str);
+	return fcntl(fd, F_SETFL, fl) ? -1 : n;
+}
+
+FIXTURE_SETUP(page_cache)
+{
+	char data[100];
+
+	if (!packet_mode_supported())
+		SKIP(return, NO_PACKET_MODE);
+	snprintf(self->path, sizeof(self->path), "/tmp/packet_page.XXXXXX");
+	self->file = mkstemp(self->path);
+	if (self->file < 0) {
+		snprintf(self->path, sizeof(self->path), "packet_page.XXXXXX");
+		self->file = mkstemp(self->path);
+	}
+	ASSERT_GE(self->file, 0);
+	fill_pattern(data, sizeof(data), 42);
+	ASSERT_EQ(sizeof(data), write(self->file, data, sizeof(data)));
+	ASSERT_EQ(0, pipe2(self->a, O_NONBLOCK));
+	ASSERT_EQ(0, pipe2(self->b, O_NONBLOCK));
+	ASSERT_EQ(0, pipe2(self->c, O_NONBLOCK));
+	ASSERT_TRUE(use_every_slot(self->a, false, variant->packet));
+	ASSERT_TRUE(use_every_slot(self->b, true, variant->packet));
+	ASSERT_TRUE(use_every_slot(self->c, false, variant->packet));
+}
+
+FIXTURE_TEARDOWN(page_cache)
+{
+	int *fds[] = { self->a, self->b, self->c };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	close(self->file);
+	unlink(self->path);
+}
+
+/*
+ * A pipe holding 30 bytes of the file, then "XYZ" written after them, was
+ * read once and gave @n bytes: a packet pipe returns the two as packets,
+ * a plain pipe as one run of 33 bytes. Either way the written bytes went
+ * to a page of their own, not into the file's.
+ */
+static bool file_then_xyz(ssize_t n, int rd, bool packet)
+{
+	if (n != (packet ? 30 : 33) || !check_pattern(rbuf, 30, 42))
+		return false;
+	if (!packet)
+		return !strcmp(rbuf + 30, "XYZ");
+	return read_once(rd) == 3 && !strcmp(rbuf, "XYZ");
+}
+
+TEST_F(page_cache, write_after_splice_never_reaches_the_file)
+{
+	loff_t off = 0;
+	ssize_t n;
+
+	/* Onto a stale merge flag in a, onto a stale packet flag in b. */
+	ASSERT_EQ(30, splice(self->file, &off, self->a[1], NULL, 30, 0));
+	ASSERT_EQ(3, stream_write(self->a[1], "XYZ"));
+	off = 0;
+	ASSERT_EQ(30, splice(self->file, &off, self->b[1], NULL, 30, 0));
+	ASSERT_EQ(3, stream_write(self->b[1], "XYZ"));
+	ASSERT_TRUE(file_intact(self->file));
+
+	n = read_once(self->a[0]);
+	if (variant->packet && n == 33)
+		XFAIL(return, SPLICE_NO_PACKET);
+	ASSERT_TRUE(file_then_xyz(n, self->a[0], variant->packet));
+	ASSERT_TRUE(file_then_xyz(read_once(self->b[0]), self->b[0], variant->packet));
+}
+
+TEST_F(page_cache, tee_and_splice_of_a_file_page_keep_the_file)
+{
+	loff_t off = 0;
+	ssize_t n;
+
+	/* The file's page is in turn the last buffer of a, b and c. */
+	ASSERT_EQ(30, splice(self->file, &off, self->a[1], NULL, 30, 0));
+	ASSERT_EQ(30, tee(self->a[0], self->b[1], 30, SPLICE_F_NONBLOCK));
+	ASSERT_EQ(3, stream_write(self->a[1], "XYZ"));
+	ASSERT_EQ(30, splice(self->b[0], NULL, self->c[1], NULL, 30, 0));
+	ASSERT_EQ(3, stream_write(self->b[1], "UVW"));
+	ASSERT_EQ(3, stream_write(self->c[1], "XYZ"));
+	ASSERT_TRUE(file_intact(self->file));
+
+	n = read_once(self->a[0]);
+	if (variant->packet && n == 33)
+		XFAIL(return, SPLICE_NO_PACKET);
+	ASSERT_TRUE(file_then_xyz(n, self->a[0], variant->packet));
+	ASSERT_EQ(3, read_once(self->b[0]));
+	ASSERT_STREQ("UVW", rbuf);
+	ASSERT_TRUE(file_then_xyz(read_once(self->c[0]), self->c[0], variant->packet));
 }
 
 TEST_HARNESS_MAIN
