@@ -4,8 +4,9 @@
 # check.sh - everything CI runs: the harness's own tests, the series checks
 # (export round trip, selftests copy, checkpatch), the suite on base (must
 # all skip), stock (must pass, XFAIL allowed) and series (must all pass),
-# and a panicking and a hanging guest (must fail cleanly). Keeps going after a failure so that one run shows everything, and
-# exits with the first failure's code.
+# and a panicking and a hanging guest (must fail cleanly). Keeps going
+# after a failure so that one run shows everything, and exits with the
+# first failure's code.
 
 . "$(dirname "$0")/lib.sh"
 
