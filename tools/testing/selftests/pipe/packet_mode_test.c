@@ -397,27 +397,47 @@ TEST(packet_then_stream_reads_packet_alone)
  */
 #define SPLICE_NO_PACKET "upstream never makes a packet of spliced data"
 
+#define PATH_LEN 64
+
 FIXTURE(splice) {
-	char path[64];
+	char path[PATH_LEN];
 	int file, rd, wr;
 };
 
-FIXTURE_SETUP(splice)
+/*
+ * A new file of 100 pattern bytes (seed 42), in /tmp or else in the
+ * current directory; its name is left in @path for unlink().
+ */
+static int pattern_file(char path[PATH_LEN])
 {
 	char data[100];
+	int fd;
+
+	snprintf(path, PATH_LEN, "/tmp/packet_file.XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0) {
+		snprintf(path, PATH_LEN, "packet_file.XXXXXX");
+		fd = mkstemp(path);
+	}
+	if (fd < 0)
+		return -1;
+	fill_pattern(data, sizeof(data), 42);
+	if (write(fd, data, sizeof(data)) != sizeof(data)) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+FIXTURE_SETUP(splice)
+{
 	int fds[2];
 
 	if (!packet_mode_supported())
 		SKIP(return, NO_PACKET_MODE);
-	snprintf(self->path, sizeof(self->path), "/tmp/packet_splice.XXXXXX");
-	self->file = mkstemp(self->path);
-	if (self->file < 0) {
-		snprintf(self->path, sizeof(self->path), "packet_splice.XXXXXX");
-		self->file = mkstemp(self->path);
-	}
+	self->file = pattern_file(self->path);
 	ASSERT_GE(self->file, 0);
-	fill_pattern(data, sizeof(data), 42);
-	ASSERT_EQ(sizeof(data), write(self->file, data, sizeof(data)));
 	ASSERT_EQ(0, pipe2(fds, O_DIRECT | O_NONBLOCK));
 	self->rd = fds[0];
 	self->wr = fds[1];
@@ -810,7 +830,7 @@ TEST_F(bad, wrong_and_closed_descriptors_are_ebadf)
  * last buffer when it may.
  */
 FIXTURE(page_cache) {
-	char path[64];
+	char path[PATH_LEN];
 	int file;
 	int a[2], b[2], c[2];
 };
@@ -860,19 +880,10 @@ static ssize_t stream_write(int fd, const char *str)
 
 FIXTURE_SETUP(page_cache)
 {
-	char data[100];
-
 	if (!packet_mode_supported())
 		SKIP(return, NO_PACKET_MODE);
-	snprintf(self->path, sizeof(self->path), "/tmp/packet_page.XXXXXX");
-	self->file = mkstemp(self->path);
-	if (self->file < 0) {
-		snprintf(self->path, sizeof(self->path), "packet_page.XXXXXX");
-		self->file = mkstemp(self->path);
-	}
+	self->file = pattern_file(self->path);
 	ASSERT_GE(self->file, 0);
-	fill_pattern(data, sizeof(data), 42);
-	ASSERT_EQ(sizeof(data), write(self->file, data, sizeof(data)));
 	ASSERT_EQ(0, pipe2(self->a, O_NONBLOCK));
 	ASSERT_EQ(0, pipe2(self->b, O_NONBLOCK));
 	ASSERT_EQ(0, pipe2(self->c, O_NONBLOCK));
