@@ -163,10 +163,16 @@ static int wait_status(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-/* Read a notification with a buffer of @size; check the header. */
+/*
+ * A buffer larger than any notification: PIPE_BUF, the size the pipe(2)
+ * manual says is enough for any packet.
+ */
+#define LARGE_READ PIPE_BUF
+
+/* Read a notification with a buffer of @size (at most LARGE_READ). */
 static ssize_t read_notification(int rd, struct autofs_v5_packet *p, size_t size)
 {
-	static unsigned char buf[4096];
+	static unsigned char buf[LARGE_READ];
 	ssize_t n = read(rd, buf, size);
 
 	memset(p, 0, sizeof(*p));
@@ -199,7 +205,7 @@ TEST_F(autofs, notification_is_one_read_and_ready_answers_it)
 	ASSERT_GT(pid, 0);
 
 	/* A large buffer still gets exactly one notification. */
-	n = read_notification(self->d.rd, &p, 4096);
+	n = read_notification(self->d.rd, &p, LARGE_READ);
 	ASSERT_EQ(kernel_packet_size(), n);
 	ASSERT_EQ(5, p.hdr.proto_version);
 	ASSERT_EQ(variant->direct ? autofs_ptype_missing_direct :
@@ -234,7 +240,7 @@ TEST_F(autofs, fail_answer_fails_the_access)
 		SKIP(return, "autofs pipe is not a packet pipe: " NO_PACKET_MODE);
 	pid = touch_path(missing_path(&self->d, variant->direct, "nosuch"));
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(kernel_packet_size(), read_notification(self->d.rd, &p, 4096));
+	ASSERT_EQ(kernel_packet_size(), read_notification(self->d.rd, &p, LARGE_READ));
 	ASSERT_EQ(0, ioctl(self->d.root, AUTOFS_IOC_FAIL, p.wait_queue_token));
 	ASSERT_EQ(1, wait_status(pid));	/* ENOENT */
 }
@@ -297,7 +303,7 @@ TEST_F(indirect, expire_notification_reads_whole)
 
 	/* Mount foo through the daemon protocol first. */
 	pid = touch_path(missing_path(&self->d, false, "foo"));
-	ASSERT_EQ(kernel_packet_size(), read_notification(self->d.rd, &p, 4096));
+	ASSERT_EQ(kernel_packet_size(), read_notification(self->d.rd, &p, LARGE_READ));
 	snprintf(where, sizeof(where), "%s/foo", self->d.dir);
 	ASSERT_EQ(0, mkdir(where, 0755));
 	ASSERT_EQ(0, mount("none", where, "tmpfs", 0, NULL));
@@ -310,7 +316,7 @@ TEST_F(indirect, expire_notification_reads_whole)
 	if (expirer == 0)
 		_exit(ioctl(self->d.root, AUTOFS_IOC_EXPIRE_MULTI, &how) ? 1 : 0);
 
-	ASSERT_EQ(kernel_packet_size(), read_notification(self->d.rd, &p, 4096));
+	ASSERT_EQ(kernel_packet_size(), read_notification(self->d.rd, &p, LARGE_READ));
 	ASSERT_EQ(5, p.hdr.proto_version);
 	ASSERT_EQ(autofs_ptype_expire_indirect, p.hdr.type);
 	ASSERT_STREQ("foo", p.name);

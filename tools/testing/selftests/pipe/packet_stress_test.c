@@ -15,12 +15,18 @@
  *   efault   writes from a buffer whose end is unmapped: EFAULT, nothing
  *            queued
  *   resize   F_SETPIPE_SZ between sizes that all hold the largest packet
+ *            (never below the packet limit, so the limit stays)
  *   setfl    F_SETFL toggling O_NONBLOCK on a writer's own open file
  *            (packet mode kept), and O_DIRECT off and on between writes
  *   exit     writers that stop early, readers that leave mid-stream
  *
- * PIPE_STRESS_PACKETS sets the number of packets: 20000 by default, the
- * long mode (a million or more) for debug kernels.
+ * The largest packet is half a new pipe's capacity (8 pages), with the
+ * pipe's packet limit raised to it (F_SETPIPE_PKT_SZ); on a kernel
+ * without the opt-in it is one page, the default limit.
+ *
+ * PIPE_STRESS_PACKETS sets the number of packets: by default 20000 on
+ * 4 KiB pages, the same number of bytes on larger pages (fewer, larger
+ * packets); the long mode (a million or more) for debug kernels.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -36,6 +42,10 @@
 #define READERS		3
 #define MAGIC		0x5041434bu	/* "PACK" */
 #define HDR		sizeof(struct stress_hdr)
+
+/* Packets sent by default, for this page size; on larger pages as many bytes. */
+#define DEFAULT_PACKETS		20000ul
+#define DEFAULT_PACKETS_PAGE	4096ul
 
 struct stress_hdr {
 	uint32_t magic;
@@ -275,21 +285,6 @@ static bool efault_leaves_empty_packet(void)
 	return empty;
 }
 
-static bool big_packets(void)
-{
-	size_t len = 2 * page_size();
-	static char b[1 << 14];
-	bool whole;
-	int fds[2];
-
-	if (pipe2(fds, O_DIRECT | O_NONBLOCK))
-		return false;
-	whole = write(fds[1], b, len) == (ssize_t)len && read(fds[0], b, sizeof(b)) == (ssize_t)len;
-	close(fds[0]);
-	close(fds[1]);
-	return whole;
-}
-
 /* The pipe under test; the controller keeps both ends. */
 static int stress_pipe[2];
 
@@ -337,7 +332,7 @@ TEST_F_TIMEOUT(stress, writers_readers_with_faults, 24 * 3600)
 	pid_t writers[WRITERS], readers[READERS];
 	int wstatus[WRITERS], running;
 	const char *env = getenv("PIPE_STRESS_PACKETS");
-	unsigned long packets = env ? strtoul(env, NULL, 0) : 20000;
+	unsigned long packets;
 	unsigned long lost = 0, w, s, rounds = 0;
 	static const int sizes[] = { 1, 2, 4 };
 	size_t max_len, shared;
@@ -346,8 +341,24 @@ TEST_F_TIMEOUT(stress, writers_readers_with_faults, 24 * 3600)
 
 	if (!packet_mode_supported())
 		SKIP(return, NO_PACKET_MODE);
-	/* The largest packet kept whole: half the default pipe, or a page. */
-	max_len = big_packets() ? 32768 : page_size();
+	ASSERT_EQ(0, pipe2(stress_pipe, O_DIRECT));
+	/*
+	 * The largest packet kept whole: half a new pipe's capacity, with
+	 * the limit raised to it, or a page without the opt-in.
+	 */
+	max_len = fcntl(stress_pipe[1], F_GETPIPE_SZ) / 2;
+	ASSERT_GE(max_len, 2 * page_size());
+	if (set_packet_limit(stress_pipe[1], max_len) != (int)max_len) {
+		ASSERT_FALSE(packet_limit_supported()) {
+			TH_LOG("F_SETPIPE_PKT_SZ %zu: %s", max_len, strerror(errno));
+		}
+		TH_LOG("packets of one page only: %s", NO_PACKET_LIMIT);
+		max_len = page_size();
+	}
+	packets = env ? strtoul(env, NULL, 0) :
+		DEFAULT_PACKETS * DEFAULT_PACKETS_PAGE / page_size();
+	if (!packets)
+		packets = 1;
 	per_writer_max = packets + 1;
 	shared = sizeof(*st) + WRITERS * per_writer_max;
 	st = mmap(NULL, shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -359,7 +370,6 @@ TEST_F_TIMEOUT(stress, writers_readers_with_faults, 24 * 3600)
 		TH_LOG("no EFAULT injection: this kernel leaves an empty packet (upstream 6.12)");
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 
-	ASSERT_EQ(0, pipe2(stress_pipe, O_DIRECT));
 	/* Sizes to switch between, each holding the largest packet. */
 	ASSERT_GE(fcntl(stress_pipe[1], F_SETPIPE_SZ, 2 * max_len), 2 * max_len);
 

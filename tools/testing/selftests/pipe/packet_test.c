@@ -17,7 +17,17 @@
 
 #include "packet_util.h"
 
-static unsigned char rbuf[BIG_READ];
+/* Larger than any packet a test reads: twice a new pipe's capacity. */
+static unsigned char *rbuf;
+static size_t rbuf_size;
+
+static void __attribute__((constructor)) alloc_rbuf(void)
+{
+	rbuf_size = big_read_size();
+	rbuf = malloc(rbuf_size);
+	if (!rbuf)
+		abort();
+}
 
 FIXTURE(packet) {
 	int rd, wr;
@@ -87,11 +97,11 @@ TEST_F(size, one_write_is_one_packet)
 	ASSERT_EQ(self->len + 3, queued_bytes(self->rd));
 
 	/* A big buffer still gets exactly the first packet, intact. */
-	ASSERT_EQ(self->len, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(self->len, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, self->len, 1));
-	ASSERT_EQ(3, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(3, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, 3, 2));
-	ASSERT_EQ(-1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(-1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(EAGAIN, errno);
 }
 
@@ -105,7 +115,7 @@ TEST_F(size, queued_packets_come_back_one_per_read)
 	ASSERT_EQ(n * self->len, queued_bytes(self->rd));
 
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(self->len, read(self->rd, rbuf, sizeof(rbuf))) {
+		ASSERT_EQ(self->len, read(self->rd, rbuf, rbuf_size)) {
 			TH_LOG("packet %u of %u", i, n);
 		}
 		ASSERT_TRUE(check_pattern(rbuf, self->len, 10 + i)) {
@@ -126,7 +136,7 @@ TEST_F(packet, short_read_drops_rest_of_packet)
 	/* The other 90 bytes of the first packet are gone. */
 	ASSERT_EQ(20, queued_bytes(self->rd));
 
-	ASSERT_EQ(20, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(20, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, 20, 2));
 	ASSERT_EQ(0, queued_bytes(self->rd));
 }
@@ -148,7 +158,7 @@ TEST_F(packet, short_readv_drops_rest_of_packet)
 	ASSERT_EQ(pattern_byte(1, 9), b[4]);
 	ASSERT_EQ(30, queued_bytes(self->rd));
 
-	ASSERT_EQ(30, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(30, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, 30, 2));
 }
 
@@ -182,13 +192,13 @@ TEST_F(packet, zero_length_write_makes_no_packet)
 	ASSERT_EQ(0, write(self->wr, rbuf, 0));
 	ASSERT_EQ(0, queued_bytes(self->rd));
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
-	ASSERT_EQ(-1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(-1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(EAGAIN, errno);
 
 	/* Nor does it split or end the packet written next. */
 	ASSERT_EQ(7, write_packet(self->wr, 7, 3));
 	ASSERT_EQ(0, write(self->wr, rbuf, 0));
-	ASSERT_EQ(7, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(7, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, 7, 3));
 }
 
@@ -199,7 +209,7 @@ TEST_F(packet, zero_length_read_consumes_nothing)
 	ASSERT_EQ(0, read(self->rd, rbuf, 0));
 	ASSERT_EQ(10, queued_bytes(self->rd));
 	/* The packet is still whole: not truncated by the empty read. */
-	ASSERT_EQ(10, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(10, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, 10, 4));
 }
 
@@ -237,7 +247,7 @@ TEST_F(packet, pollout_cleared_when_full_and_back_after_read)
 	ASSERT_GT(fill_with_packets(self->wr), 0);
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
 
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(1, poll(&pfd, 1, 0));
 	ASSERT_TRUE(pfd.revents & POLLOUT);
 	ASSERT_EQ(1, write(self->wr, "y", 1));
@@ -252,7 +262,7 @@ TEST_F(packet, one_page_pipe_holds_one_packet)
 	ASSERT_EQ(1, write(self->wr, "a", 1));
 	ASSERT_EQ(-1, write(self->wr, "b", 1));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ('a', rbuf[0]);
 	ASSERT_EQ(1, write(self->wr, "c", 1));
 }
@@ -268,32 +278,12 @@ TEST_F(packet, shrinking_below_queued_packets_is_ebusy)
 	ASSERT_EQ(-1, fcntl(self->wr, F_SETPIPE_SZ, 2 * page_size()));
 	ASSERT_EQ(EBUSY, errno);
 
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(2 * page_size(), fcntl(self->wr, F_SETPIPE_SZ, 2 * page_size()));
 	ASSERT_EQ(2, queued_bytes(self->rd));
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
-}
-
-/* Wait until @pid sleeps in the kernel ('S') or has exited ('Z'). */
-static char wait_sleeping_or_dead(pid_t pid)
-{
-	char path[64], state = '?';
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	for (;;) {
-		f = fopen(path, "r");
-		if (!f)
-			return '?';
-		if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
-			state = '?';
-		fclose(f);
-		if (state == 'S' || state == 'Z')
-			return state;
-		usleep(1000);
-	}
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
 }
 
 TEST_F(packet, blocked_writer_wakes_when_a_packet_is_read)
@@ -311,19 +301,19 @@ TEST_F(packet, blocked_writer_wakes_when_a_packet_is_read)
 		fcntl(self->wr, F_SETFL, O_DIRECT);
 		_exit(write_packet(self->wr, 50, 9) == 50 ? 0 : 1);
 	}
-	ASSERT_EQ('S', wait_sleeping_or_dead(pid)) {
+	ASSERT_EQ('S', wait_sleeping_or_exited(pid)) {
 		TH_LOG("the writer did not block on a full packet pipe");
 	}
 
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 
 	/* The woken writer's packet is whole, behind the others. */
 	while (--slots)
-		ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
-	ASSERT_EQ(50, read(self->rd, rbuf, sizeof(rbuf)));
+		ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
+	ASSERT_EQ(50, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, 50, 9));
 }
 
@@ -357,7 +347,7 @@ TEST_F(packet, queued_packets_drain_after_writer_closes)
 		ASSERT_EQ(2, read(self->rd, rbuf, 2));
 		ASSERT_TRUE(check_pattern(rbuf, 2, i));
 	}
-	ASSERT_EQ(0, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(0, read(self->rd, rbuf, rbuf_size));
 }
 
 TEST_F(packet, poll_readiness_follows_packets)
@@ -370,12 +360,12 @@ TEST_F(packet, poll_readiness_follows_packets)
 
 	ASSERT_EQ(1, poll(&pfd, 1, 0));
 	ASSERT_TRUE(pfd.revents & POLLIN);
-	ASSERT_EQ(5, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(5, read(self->rd, rbuf, rbuf_size));
 
 	/* One packet left: still readable. */
 	ASSERT_EQ(1, poll(&pfd, 1, 0));
 	ASSERT_TRUE(pfd.revents & POLLIN);
-	ASSERT_EQ(6, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(6, read(self->rd, rbuf, rbuf_size));
 
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
 }
@@ -405,9 +395,9 @@ TEST_F(packet, epoll_readiness_follows_packets)
 
 	ASSERT_EQ(1, epoll_wait(lt, &out, 1, 0));
 	ASSERT_TRUE(out.events & EPOLLIN);
-	ASSERT_EQ(8, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(8, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(1, epoll_wait(lt, &out, 1, 0));
-	ASSERT_EQ(9, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(9, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(0, epoll_wait(lt, &out, 1, 0));
 
 	close(lt);
@@ -488,7 +478,7 @@ TEST(concurrent_writers_never_interleave)
 	}
 	close(fds[1]);
 
-	while ((n = read(fds[0], rbuf, sizeof(rbuf))) > 0) {
+	while ((n = read(fds[0], rbuf, rbuf_size)) > 0) {
 		ASSERT_TRUE(pkt_whole(rbuf, n, &h)) {
 			TH_LOG("read %zd bytes that are not one whole packet (packet %u)",
 			       n, total);
@@ -562,30 +552,14 @@ TEST(concurrent_readers_get_whole_packets)
 }
 
 /*
- * Packets larger than a page: up to the pipe's capacity, a packet-mode
- * write is one packet, queued whole or not at all; longer writes are cut
- * into capacity-sized packets. A write that faults queues nothing.
- * Kernels that cut packets at PAGE_SIZE report these tests as XFAIL.
+ * Packets larger than a page, after the opt-in: with the pipe's packet
+ * limit raised to its capacity (F_SETPIPE_PKT_SZ), a packet-mode write up
+ * to the capacity is one packet, queued whole or not at all; longer
+ * writes are cut into capacity-sized packets. A write that faults queues
+ * nothing of the packet it faults in. Kernels without the opt-in (the
+ * default cuts packets at PAGE_SIZE, as upstream) skip these tests.
  */
-#define SPLITS_AT_PAGE "this kernel cuts packets at PAGE_SIZE (as upstream does)"
-
-static unsigned char wbuf[3 * BIG_READ];
-
-/* Does this kernel keep a two-page packet whole? */
-static bool big_packets_whole(void)
-{
-	size_t len = 2 * page_size();
-	bool whole;
-	int fds[2];
-
-	if (pipe2(fds, O_DIRECT | O_NONBLOCK))
-		return false;
-	whole = write(fds[1], wbuf, len) == (ssize_t)len &&
-		read(fds[0], rbuf, sizeof(rbuf)) == (ssize_t)len;
-	close(fds[0]);
-	close(fds[1]);
-	return whole;
-}
+static unsigned char *wbuf;
 
 static ssize_t write_big(int fd, size_t len, unsigned int seed)
 {
@@ -610,29 +584,30 @@ FIXTURE_SETUP(big)
 	ASSERT_EQ(0, set_nonblock(self->rd));
 	self->capacity = fcntl(self->wr, F_GETPIPE_SZ);
 	ASSERT_GE(self->capacity, 4 * page_size());
-	ASSERT_LE(2 * self->capacity + 100, sizeof(wbuf));
-	ASSERT_LE(self->capacity, sizeof(rbuf));
+	ASSERT_LE(self->capacity, rbuf_size);
+	wbuf = malloc(2 * self->capacity + 100);
+	ASSERT_NE(NULL, wbuf);
+	OPT_IN_PACKET_LIMIT(return, self->wr, self->capacity);
 }
 
 FIXTURE_TEARDOWN(big)
 {
 	close(self->rd);
 	close(self->wr);
+	free(wbuf);
 }
 
 TEST_F(big, packet_of_several_pages_is_one_read)
 {
 	size_t len = 2 * page_size() + 1000;
 
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	ASSERT_EQ(len, write_big(self->wr, len, 1));
 	ASSERT_EQ(7, write_big(self->wr, 7, 2));
 	ASSERT_EQ(len + 7, queued_bytes(self->rd));
 
-	ASSERT_EQ(len, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(len, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, len, 1));
-	ASSERT_EQ(7, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(7, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, 7, 2));
 }
 
@@ -640,8 +615,6 @@ TEST_F(big, short_read_drops_the_whole_rest)
 {
 	size_t len = 3 * page_size();
 
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	ASSERT_EQ(len, write_big(self->wr, len, 3));
 	ASSERT_EQ(5, write_big(self->wr, 5, 4));
 
@@ -649,7 +622,7 @@ TEST_F(big, short_read_drops_the_whole_rest)
 	ASSERT_EQ(100, read(self->rd, rbuf, 100));
 	ASSERT_TRUE(check_pattern(rbuf, 100, 3));
 	ASSERT_EQ(5, queued_bytes(self->rd));
-	ASSERT_EQ(5, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(5, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, 5, 4));
 }
 
@@ -657,23 +630,19 @@ TEST_F(big, read_ending_on_a_page_boundary_drops_the_rest)
 {
 	size_t len = 2 * page_size() + 10;
 
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	ASSERT_EQ(len, write_big(self->wr, len, 5));
 	ASSERT_EQ(1, write_big(self->wr, 1, 6));
 
 	ASSERT_EQ(2 * page_size(), read(self->rd, rbuf, 2 * page_size()));
 	ASSERT_TRUE(check_pattern(rbuf, 2 * page_size(), 5));
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, 1, 6));
 }
 
 TEST_F(big, capacity_sized_packet_is_one_read)
 {
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	ASSERT_EQ(self->capacity, write_big(self->wr, self->capacity, 7));
-	ASSERT_EQ(self->capacity, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(self->capacity, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, self->capacity, 7));
 }
 
@@ -683,8 +652,6 @@ TEST_F(big, longer_write_is_cut_into_capacity_sized_packets)
 	int status;
 	pid_t pid;
 
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
@@ -692,11 +659,11 @@ TEST_F(big, longer_write_is_cut_into_capacity_sized_packets)
 		_exit(write(self->wr, wbuf, len) == (ssize_t)len ? 0 : 1);
 	}
 	ASSERT_EQ(0, fcntl(self->rd, F_SETFL, 0));
-	ASSERT_EQ(self->capacity, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(self->capacity, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, self->capacity, 8));
-	ASSERT_EQ(self->capacity, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(self->capacity, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(pattern_byte(8, self->capacity), rbuf[0]);
-	ASSERT_EQ(100, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(100, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(pattern_byte(8, 2 * self->capacity + 99), rbuf[99]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -715,8 +682,6 @@ static bool leave_free_slots(int wr, size_t capacity, unsigned int free)
 
 TEST_F(big, nonblocking_write_is_all_or_nothing)
 {
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	ASSERT_EQ(0, set_nonblock(self->wr));
 	ASSERT_TRUE(leave_free_slots(self->wr, self->capacity, 2));
 
@@ -737,27 +702,25 @@ TEST_F(big, blocked_writer_waits_for_room_for_the_whole_packet)
 	int status;
 	pid_t pid;
 
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	ASSERT_TRUE(leave_free_slots(self->wr, self->capacity, 1));
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0)
 		_exit(write_big(self->wr, len, 10) == (ssize_t)len ? 0 : 1);
 
-	ASSERT_EQ('S', wait_sleeping_or_dead(pid));
+	ASSERT_EQ('S', wait_sleeping_or_exited(pid));
 	/* One free slot, then two: still not room for three pages. */
 	ASSERT_EQ(slots - 1, queued_bytes(self->rd));
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(slots - 2, queued_bytes(self->rd));
 	/* The third free slot must wake the writer, though the pipe was not full. */
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
 	for (i = 0; i < slots - 3; i++)
-		ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
-	ASSERT_EQ(len, read(self->rd, rbuf, sizeof(rbuf)));
+		ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
+	ASSERT_EQ(len, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, len, 10));
 }
 
@@ -772,8 +735,6 @@ TEST_F(big, signal_while_waiting_leaves_no_partial_packet)
 	int status;
 	pid_t pid;
 
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	ASSERT_TRUE(leave_free_slots(self->wr, self->capacity, 1));
 	pid = fork();
 	ASSERT_GE(pid, 0);
@@ -783,7 +744,7 @@ TEST_F(big, signal_while_waiting_leaves_no_partial_packet)
 			_exit(1);
 		_exit(errno == EINTR ? 0 : 2);
 	}
-	ASSERT_EQ('S', wait_sleeping_or_dead(pid));
+	ASSERT_EQ('S', wait_sleeping_or_exited(pid));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
@@ -792,8 +753,8 @@ TEST_F(big, signal_while_waiting_leaves_no_partial_packet)
 	/* Only the 1-byte packets are queued: not a page of the big one. */
 	ASSERT_EQ(slots - 1, queued_bytes(self->rd));
 	for (i = 0; i < slots - 1; i++)
-		ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
-	ASSERT_EQ(-1, read(self->rd, rbuf, sizeof(rbuf)));
+		ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
+	ASSERT_EQ(-1, read(self->rd, rbuf, rbuf_size));
 	ASSERT_EQ(EAGAIN, errno);
 }
 
@@ -801,8 +762,6 @@ TEST_F(big, resize_counts_every_page_of_a_packet)
 {
 	size_t len = 3 * page_size();
 
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	ASSERT_EQ(len, write_big(self->wr, len, 12));
 	ASSERT_EQ(1, write_big(self->wr, 1, 13));
 
@@ -812,9 +771,9 @@ TEST_F(big, resize_counts_every_page_of_a_packet)
 	ASSERT_EQ(4 * page_size(), fcntl(self->wr, F_SETPIPE_SZ, 4 * page_size()));
 	ASSERT_EQ(len + 1, queued_bytes(self->rd));
 
-	ASSERT_EQ(len, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(len, read(self->rd, rbuf, rbuf_size));
 	ASSERT_TRUE(check_pattern(rbuf, len, 12));
-	ASSERT_EQ(1, read(self->rd, rbuf, sizeof(rbuf)));
+	ASSERT_EQ(1, read(self->rd, rbuf, rbuf_size));
 }
 
 #define BIG_WRITERS	3
@@ -832,8 +791,6 @@ TEST_F(big, concurrent_big_packets_never_interleave)
 	int status;
 	ssize_t n;
 
-	if (!big_packets_whole())
-		XFAIL(return, SPLITS_AT_PAGE);
 	for (w = 0; w < BIG_WRITERS; w++) {
 		pid_t pid = fork();
 
@@ -859,7 +816,7 @@ TEST_F(big, concurrent_big_packets_never_interleave)
 	self->wr = -1;
 	ASSERT_EQ(0, fcntl(self->rd, F_SETFL, 0));
 
-	while ((n = read(self->rd, rbuf, sizeof(rbuf))) > 0) {
+	while ((n = read(self->rd, rbuf, rbuf_size)) > 0) {
 		uint32_t hdr[2];
 
 		memcpy(hdr, rbuf, sizeof(hdr));
@@ -879,43 +836,85 @@ TEST_F(big, concurrent_big_packets_never_interleave)
 	}
 }
 
-TEST_F(big, faulting_write_queues_nothing)
+/* Three pages, the middle one unmapped (filled with 'f'); NULL on error. */
+static unsigned char *map_with_hole(void)
 {
 	size_t pg = page_size();
 	unsigned char *map;
-	ssize_t n;
 
-	/* Three pages, the middle one unmapped. */
 	map = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, map);
+	if (map == MAP_FAILED)
+		return NULL;
 	memset(map, 'f', 3 * pg);
-	ASSERT_EQ(0, munmap(map + pg, pg));
+	if (munmap(map + pg, pg)) {
+		munmap(map, 3 * pg);
+		return NULL;
+	}
+	return map;
+}
 
+static void unmap_with_hole(unsigned char *map)
+{
+	munmap(map, page_size());
+	munmap(map + 2 * page_size(), page_size());
+}
+
+/*
+ * With the default limit a write is cut into one-page packets: a write
+ * that faults on its second page keeps the first, a whole packet, and
+ * returns its bytes; nothing of the packet it faulted in is queued.
+ */
+TEST_F(packet, faulting_write_keeps_only_whole_packets)
+{
+	size_t pg = page_size();
+	unsigned char *map = map_with_hole();
+	ssize_t n;
+
+	ASSERT_NE(NULL, map);
 	/* A one-page packet from the unmapped page. */
 	ASSERT_EQ(-1, write(self->wr, map + pg, 100));
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(0, queued_bytes(self->rd));
 	/* With the writer still open, an empty pipe is not end of file. */
-	n = read(self->rd, rbuf, sizeof(rbuf));
+	n = read(self->rd, rbuf, rbuf_size);
 	if (n == 0)
 		XFAIL(goto out, "an empty packet stays queued: read() returns 0");
 	ASSERT_EQ(-1, n);
 	ASSERT_EQ(EAGAIN, errno);
 
-	/* A packet spanning the hole: nothing of it, not even its head. */
-	n = write(self->wr, map, 3 * pg);
-	if (n == (ssize_t)pg)
-		XFAIL(goto out, "a faulting big write queues its first page (upstream)");
-	ASSERT_EQ(-1, n);
+	ASSERT_EQ(pg, write(self->wr, map, 3 * pg));
+	ASSERT_EQ(pg, queued_bytes(self->rd));
+	ASSERT_EQ(pg, read(self->rd, rbuf, rbuf_size));
+	ASSERT_EQ('f', rbuf[0]);
+	ASSERT_EQ('f', rbuf[pg - 1]);
+	ASSERT_EQ(-1, read(self->rd, rbuf, rbuf_size));
+	ASSERT_EQ(EAGAIN, errno);
+out:
+	unmap_with_hole(map);
+}
+
+/* With the limit raised, the same write is one packet: none of it is queued. */
+TEST_F(big, faulting_write_queues_nothing)
+{
+	size_t pg = page_size();
+	unsigned char *map = map_with_hole();
+
+	ASSERT_NE(NULL, map);
+	ASSERT_EQ(-1, write(self->wr, map + pg, 100));
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(0, queued_bytes(self->rd));
 
+	/* A packet spanning the hole: nothing of it, not even its head. */
+	ASSERT_EQ(-1, write(self->wr, map, 3 * pg));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, queued_bytes(self->rd));
+	ASSERT_EQ(-1, read(self->rd, rbuf, rbuf_size));
+	ASSERT_EQ(EAGAIN, errno);
+
 	ASSERT_EQ(3, write(self->wr, "end", 3));
-	ASSERT_EQ(3, read(self->rd, rbuf, sizeof(rbuf)));
-out:
-	munmap(map, pg);
-	munmap(map + 2 * pg, pg);
+	ASSERT_EQ(3, read(self->rd, rbuf, rbuf_size));
+	unmap_with_hole(map);
 }
 
 TEST_HARNESS_MAIN
