@@ -497,29 +497,6 @@ TEST_F(limit, huge_values_are_einval)
 	}
 }
 
-#if ULONG_MAX > 0xffffffffUL
-/*
- * A 64-bit argument counts whole: 4 GiB plus a page is more than the
- * capacity, whatever its low 32 bits say. (Not in the 32-bit build,
- * whose long has no upper bits.)
- */
-TEST_F(limit, upper_bits_of_a_64_bit_value_count)
-{
-	const unsigned long four_gib = 1UL << 32;
-	const unsigned long n[] = { four_gib + self->pg, four_gib + 1, four_gib };
-	unsigned int i;
-
-	ASSERT_EQ(2 * self->pg, set_packet_limit(self->wr, 2 * self->pg));
-	for (i = 0; i < ARRAY_SIZE(n); i++) {
-		ASSERT_EQ(-1, fcntl(self->wr, F_SETPIPE_PKT_SZ, n[i])) {
-			TH_LOG("F_SETPIPE_PKT_SZ %#lx was taken as its low 32 bits", n[i]);
-		}
-		ASSERT_EQ(EINVAL, errno);
-		ASSERT_EQ(2 * self->pg, get_packet_limit(self->wr));
-	}
-}
-#endif
-
 TEST_F(limit, one_limit_per_pipe_seen_from_every_end)
 {
 	char path[64];
