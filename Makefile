@@ -11,6 +11,8 @@ expect_base   := skip
 expect_stock  := pass
 expect_series := all
 expect_debug  := all
+expect_up     := all
+expect_smp4   := all
 
 .PHONY: all help build run shell check selftest-harness check-series \
 	tree export check-patches check-debug check-mutants check-bisect host-test \
@@ -21,8 +23,8 @@ all: run
 
 help:
 	@echo "make                 build the series kernel, boot it, run the suite"
-	@echo "make check           harness self-tests, series checks, suite on base, stock, series"
-	@echo "make run KERNEL=F    boot flavour F (base, stock, series) and run the suite"
+	@echo "make check           harness self-tests, series checks, suite on base, stock, series, up, smp4"
+	@echo "make run KERNEL=F    boot flavour F (base, stock, series, up, smp4, debug) and run the suite"
 	@echo "make shell KERNEL=F  interactive shell in flavour F's guest"
 	@echo "make build KERNEL=F  only build flavour F's kernel and initramfs"
 	@echo "make tree            dev tree with the series as commits (build/dev)"
@@ -70,8 +72,9 @@ bench:
 bench-host:
 	$(S)/bench.sh host
 
-# The series kernel with lockdep, KASAN, UBSAN, KFENCE, DEBUG_LIST and
-# DEBUG_ATOMIC_SLEEP (scripts/debug.config): any splat fails.
+# The series kernel with lockdep, KASAN, UBSAN, KFENCE, DEBUG_LIST,
+# DEBUG_ATOMIC_SLEEP, DEBUG_VM and DEBUG_PAGEALLOC (scripts/debug.config)
+# and the lockup detectors (scripts/lockup.config): any splat fails.
 # The stress test's long mode runs there: STRESS_PACKETS packets. The
 # guest normally needs about 17 minutes; the limits (50 minutes for one
 # test program, an hour for the guest) keep CI, which runs this after

@@ -2,23 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # build-kernel.sh FLAVOUR - build build/FLAVOUR/bzImage out of tree from
-# tinyconfig + scripts/platform.config + the suite's config (+ for the
-# debug flavour scripts/debug.config, + EXTRA_CONFIG),
-# and install the kernel headers the suite is compiled against.
+# tinyconfig + scripts/platform.config + the suite's config +
+# scripts/lockup.config (+ for the debug flavour scripts/debug.config,
+# + EXTRA_CONFIG), and install the kernel headers the suite is compiled
+# against. The up and smp4 flavours build the series kernel.
 # Skips all work when the source commit and every fragment are unchanged.
 
 . "$(dirname "$0")/lib.sh"
 
-flavour=${1:?usage: build-kernel.sh FLAVOUR}
-need_packages gcc:gcc make:make flex:flex bison:bison bc:bc \
+flavour=$(flavour_kernel "${1:?usage: build-kernel.sh FLAVOUR}")
+# ccache: the flavours share one config, so all but the first build of a
+# make check are mostly cache hits.
+need_packages gcc:gcc make:make flex:flex bison:bison bc:bc ccache:ccache \
 	/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev
 
 commit=$("$TOP/scripts/prepare-source.sh" "$flavour")
 src=$(flavour_src "$flavour")
 out=$BUILD/$flavour
 obj=$out/obj
-fragments=("$TOP/scripts/platform.config" "$TOP/tools/testing/selftests/pipe/config")
-[ "$flavour" = debug ] && fragments+=("$TOP/scripts/debug.config")
+mapfile -t fragments < <(flavour_fragments "$flavour")
 [ -n "${EXTRA_CONFIG:-}" ] && fragments+=($EXTRA_CONFIG)
 
 key=$({ echo "$commit"; cat "${fragments[@]}" "$0"; } | sha256sum | cut -c1-16)
@@ -29,8 +31,7 @@ fi
 
 mkdir -p "$obj"
 rm -f "$out/build.key"
-cc=gcc
-command -v ccache >/dev/null && cc="ccache gcc"
+cc="ccache gcc"
 export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
 kmake() { make -s -C "$src" O="$obj" CC="$cc" HOSTCC="$cc" -j"$(nproc)" "$@"; }
 
@@ -39,17 +40,26 @@ kmake tinyconfig >/dev/null
 "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" >/dev/null
 kmake olddefconfig >/dev/null
 # merge_config.sh drops options that do not exist or whose dependencies are
-# missing without a word: check that every requested line made it.
-missing=0
+# missing without a word: check that every requested line made it. Where
+# two fragments set one option, the later one's line is the request.
+declare -A want from
 for f in "${fragments[@]}"; do
 	while read -r line; do
 		case $line in
-		CONFIG_*=n) sym=${line%%=*}
-			grep -q "^$sym=" "$obj/.config" && { echo "  $f: $line became $(grep "^$sym=" "$obj/.config")" >&2; missing=1; } ;;
-		CONFIG_*) grep -qxF "$line" "$obj/.config" ||
-			{ echo "  $f: $line did not survive olddefconfig" >&2; missing=1; } ;;
+		CONFIG_*=*) want[${line%%=*}]=$line; from[${line%%=*}]=$f ;;
 		esac
 	done < "$f"
+done
+missing=0
+for sym in $(printf '%s\n' "${!want[@]}" | sort); do
+	line=${want[$sym]}
+	case $line in
+	*=n) grep -q "^$sym=" "$obj/.config" || continue
+		echo "  ${from[$sym]}: $line became $(grep "^$sym=" "$obj/.config")" >&2 ;;
+	*) grep -qxF "$line" "$obj/.config" && continue
+		echo "  ${from[$sym]}: $line did not survive olddefconfig" >&2 ;;
+	esac
+	missing=1
 done
 [ $missing -eq 0 ] || die $EXIT_BUILD "$flavour: kernel config is missing requested options (above)"
 

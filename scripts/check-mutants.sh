@@ -45,11 +45,11 @@ for name in "$@"; do
 			bad=1
 		fi
 	done < <(sed -n 's/^Expect-fail: //p' "$patch")
-	# A broken kernel may also hang a later test until the guest's
-	# time runs out: still caught, if the named tests failed first.
+	# A broken kernel may also hang or lock up a later test: still
+	# caught, if the named tests failed first.
 	case $rc in
-	"$EXIT_TESTS_FAILED"|"$EXIT_TIMEOUT") ;;
-	*) echo "    mutant $name: expected exit $EXIT_TESTS_FAILED or $EXIT_TIMEOUT, got $rc"; bad=1 ;;
+	"$EXIT_TESTS_FAILED"|"$EXIT_TIMEOUT"|"$EXIT_LOCKUP") ;;
+	*) echo "    mutant $name: expected exit $EXIT_TESTS_FAILED, $EXIT_TIMEOUT or $EXIT_LOCKUP, got $rc"; bad=1 ;;
 	esac
 done
 [ $bad -eq 0 ] || die $EXIT_TESTS_FAILED "the suite missed a mutant (above)"

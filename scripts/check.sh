@@ -3,10 +3,10 @@
 #
 # check.sh - everything CI runs: the harness's own tests, the series checks
 # (export round trip, selftests copy, checkpatch), the suite on base (must
-# all skip), stock (must pass, XFAIL allowed) and series (must all pass),
-# and a panicking and a hanging guest (must fail cleanly). Keeps going
-# after a failure so that one run shows everything, and exits with the
-# first failure's code.
+# all skip), stock (must pass, XFAIL allowed), and series, up and smp4
+# (must all pass), and broken guests: a panic, a hang and three lockups
+# (must fail cleanly, each with its own code). Keeps going after a failure
+# so that one run shows everything, and exits with the first failure's code.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -22,7 +22,7 @@ note_rc "${PIPESTATUS[0]}"
 note_rc $?
 
 summaries=()
-for flavour in base stock series; do
+for flavour in base stock series up smp4; do
 	rm -f "$BUILD/$flavour/results/summary.txt"
 	make -s -C "$TOP" run KERNEL=$flavour
 	rc=$?
@@ -35,8 +35,8 @@ for flavour in base stock series; do
 	fi
 done
 
-# With base built: a panicking and a hanging guest must fail cleanly.
-"$TOP/scripts/check-faults.sh" base
+# With the kernels built: broken guests must fail cleanly.
+"$TOP/scripts/check-faults.sh"
 note_rc $?
 set -e
 

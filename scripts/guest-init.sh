@@ -21,6 +21,12 @@ ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 ln -sf /proc/self/fd /dev/fd
+# An RCU stall panics too (lockup.config panics on the other lockups),
+# and a hung task is reported within 10 s of its timeout, not up to a
+# whole timeout later. Kernels without the knobs skip them.
+k=/proc/sys/kernel
+[ -e $k/panic_on_rcu_stall ] && echo 1 > $k/panic_on_rcu_stall
+[ -e $k/hung_task_check_interval_secs ] && echo 10 > $k/hung_task_check_interval_secs
 
 if grep -qw harness=shell /proc/cmdline; then
 	echo "harness: interactive shell; 'exit' ends the guest"

@@ -19,6 +19,7 @@ EXIT_BUILD=4
 EXIT_NO_RESULT=5
 EXIT_TIMEOUT=6
 EXIT_SPLAT=7
+EXIT_LOCKUP=8
 
 # Fixed identities and dates: the same input gives the same commit ids on
 # every machine, so base-commit: in the cover letter stays valid.
@@ -63,6 +64,43 @@ flavour_src() {
 	case $1 in
 	stock) echo "$KERNEL_REPO" ;;
 	*) echo "$BUILD/$1/linux" ;;
+	esac
+}
+
+# Config fragments on top of tinyconfig, in order (where two set one
+# option, the later wins). One config for all but debug, so that ccache
+# shares the builds.
+flavour_fragments() {
+	echo "$TOP/scripts/platform.config"
+	echo "$TOP/tools/testing/selftests/pipe/config"
+	echo "$TOP/scripts/lockup.config"
+	[ "$1" != debug ] || echo "$TOP/scripts/debug.config"
+}
+
+# The up and smp4 flavours boot the series kernel in another way: on one
+# CPU without preemption (a task that spins in the kernel locks the
+# machine up, and the soft lockup detector ends the run), and preemptible
+# on 4 CPUs (where races show). The kernel picks the preemption model at
+# boot (CONFIG_PREEMPT_DYNAMIC), as distribution kernels do.
+flavour_kernel() {
+	case $1 in
+	up|smp4) echo series ;;
+	*) echo "$1" ;;
+	esac
+}
+
+flavour_cpus() {
+	case $1 in
+	up) echo 1 ;;
+	smp4) echo 4 ;;
+	*) echo 2 ;;
+	esac
+}
+
+flavour_append() {
+	case $1 in
+	up) echo preempt=none ;;
+	smp4) echo preempt=full ;;
 	esac
 }
 

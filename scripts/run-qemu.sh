@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-qemu.sh FLAVOUR [EXPECT] - boot build/FLAVOUR/bzImage with its
-# initramfs, run the pipe selftests, and judge the console (verdict.py).
+# run-qemu.sh FLAVOUR [EXPECT] - boot FLAVOUR's kernel with its initramfs
+# on the flavour's CPUs and command line (lib.sh), run the pipe
+# selftests, and judge the console (verdict.py).
 # Saves console.log and qemu.cmd under build/FLAVOUR/results/.
 #
 #   ACCEL=tcg|kvm   QEMU accelerator (default tcg: kvm hangs on our machines)
@@ -16,22 +17,26 @@
 
 flavour=${1:?usage: run-qemu.sh FLAVOUR [skip|pass|all]}
 expect=${2:-pass}
-out=$BUILD/$flavour
-results=${RESULTS:-$out/results}
+out=$BUILD/$(flavour_kernel "$flavour")
+results=${RESULTS:-$BUILD/$flavour/results}
 need_packages qemu-system-x86_64:qemu-system-x86 python3:python3
 for f in bzImage initramfs.cpio; do
 	[ -f "$out/$f" ] || die $EXIT_USAGE "$out/$f is missing; run 'make build KERNEL=$flavour'"
 done
 mkdir -p "$results"
 
-append="console=ttyS0 panic=-1 ${APPEND:-}"
+append="console=ttyS0 panic=-1 $(flavour_append "$flavour") ${APPEND:-}"
 what=suite
 if [ "$expect" = bench ]; then
 	append="$append harness=bench"
 	what=benchmark
 fi
+cpus=$(flavour_cpus "$flavour")
+# One CPU per socket: without ACPI the kernel finds CPUs in SeaBIOS's MP
+# table, which lists only the first CPU of each socket, and QEMU's -smp N
+# alone makes one socket of N cores.
 # shellcheck disable=SC2206 # QEMU_EXTRA is a list of options
-cmd=(qemu-system-x86_64 -accel "${ACCEL:-tcg}" -m 512 -smp 2 -nographic -no-reboot
+cmd=(qemu-system-x86_64 -accel "${ACCEL:-tcg}" -m 512 -smp "$cpus,sockets=$cpus" -nographic -no-reboot
      -kernel "$out/bzImage" -initrd "$out/initramfs.cpio"
      -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-})
 
@@ -50,9 +55,12 @@ qemu_rc=$?
 set -e
 say "$flavour: guest ran $(( $(date +%s) - start ))s (qemu exit $qemu_rc)"
 
+# Every program the suite's Makefile built must report (kselftest's
+# install lists them).
 set +e
 python3 "$TOP/scripts/verdict.py" --flavour "$flavour" --expect "$expect" \
-	--qemu-rc "$qemu_rc" "$results/console.log" | tee "$results/summary.txt"
+	--qemu-rc "$qemu_rc" --cpus "$cpus" --programs "$out/kselftest/kselftest-list.txt" \
+	"$results/console.log" | tee "$results/summary.txt"
 rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" -eq 0 ] || say "$flavour: see $results/console.log"

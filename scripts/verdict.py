@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn one guest console log into a verdict.
 
-    verdict.py --flavour F --expect POLICY --qemu-rc RC console.log
+    verdict.py --flavour F --expect POLICY --qemu-rc RC [--cpus N]
+               [--programs LIST] console.log
 
 Reads the kselftest TAP that run_kselftest.sh printed (tests nested one level
 under each program), the way QEMU ended, and any kernel splat on the console.
 Prints one line "pipe (F): N passed, N failed, N skipped" and exits with the
 harness's exit codes (scripts/lib.sh). run_kselftest.sh's own exit status is
-never trusted: it is 0 even when a test fails.
+never trusted: it is 0 even when a test fails. LIST is kselftest's
+kselftest-list.txt: every program in it must have reported its results.
+N is the number of CPUs the guest was given: the kernel must bring them
+all up.
 
 POLICY says what the flavour must show:
   skip  every test skips (a kernel without packet mode; a pass means the
@@ -26,6 +30,7 @@ import re
 import sys
 
 EXIT_OK, EXIT_TESTS_FAILED, EXIT_NO_RESULT, EXIT_TIMEOUT, EXIT_SPLAT = 0, 1, 5, 6, 7
+EXIT_LOCKUP = 8
 QEMU_TIMEOUT = 124              # from timeout(1)
 QEMU_GUEST_DONE = (1, 3)        # isa-debug-exit: (value << 1) | 1
 END_MARKER = "harness: end of tests"
@@ -38,6 +43,16 @@ SPLAT = re.compile(
     r"|KASAN|UBSAN|KFENCE|possible recursive locking|circular locking"
     r"|inconsistent lock state|bad unlock balance|INFO: task .* blocked"
     r"|detected stalls|Call Trace:")
+
+# The lockup and hang detectors (scripts/lockup.config). Their reports
+# come before the panic they trigger, or before the host's timeout where
+# the kernel does not panic: they say why the run ended.
+LOCKUP = re.compile(
+    r"watchdog: BUG: soft lockup|detected hard LOCKUP"
+    r"|rcu: INFO: rcu_\w+ (self-)?detected (expedited )?stall"
+    r"|INFO: task .+ blocked for more than")
+TEST_START = re.compile(r"^# #\s+RUN\s+(\S+)")
+CPUS_UP = re.compile(r"^smp: Brought up \d+ nodes?, (\d+) CPUs?")
 
 RESULT = re.compile(r"^(not ok|ok) (\d+) (.*?)(?:\s+#\s*(\w+)\s*(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)")
@@ -95,7 +110,7 @@ class Tally:
         self.problems.append(why)
 
 
-def judge(programs, top_plan, expect):
+def judge(programs, top_plan, expect, listed=None):
     t = Tally()
     for p in programs:
         for ok, name, directive, reason in p.results:
@@ -127,19 +142,39 @@ def judge(programs, top_plan, expect):
         elif not p.outcome[0] and all(ok for ok, *_ in p.results) \
                 and len(p.results) >= (p.plan or 0):
             t.fail(f"{p.name}: program failed ({p.outcome[1] or 'exit status'})")
-    if top_plan is not None and len(programs) < top_plan:
+    if listed is not None:
+        ran = {p.name for p in programs}
+        for name in listed:
+            if name not in ran:
+                t.fail(f"{name}: built, but it never reported (did not run)")
+    elif top_plan is not None and len(programs) < top_plan:
         t.problems.append(f"{top_plan - len(programs)} of {top_plan} test "
                           "programs never started")
     return t
 
 
-def verdict(text, flavour, expect, qemu_rc):
+def lockup_report(lines):
+    """The first lockup, stall or hung-task report, and the test it hit."""
+    test = None
+    for line in lines:
+        m = TEST_START.match(line)
+        if m:
+            test = m.group(1)
+        elif LOCKUP.search(line):
+            return line.strip() + (f" (last test started: {test})" if test else "")
+    return None
+
+
+def verdict(text, flavour, expect, qemu_rc, listed=None, cpus=None):
     """Return (exit code, summary line, list of reasons)."""
     lines = [l.rstrip("\r") for l in text.splitlines()]
     if expect == "bench":
         return bench_verdict(lines, flavour, qemu_rc)
     programs, top_plan = parse(lines)
-    t = judge(programs, top_plan, expect)
+    t = judge(programs, top_plan, expect, listed)
+    up = next((int(m.group(1)) for m in map(CPUS_UP.match, lines) if m), None)
+    if cpus and up is not None and up != cpus:
+        t.problems.append(f"the guest brought up {up} CPUs, not {cpus}")
     summary = (f"pipe ({flavour}): {t.passed} passed, {t.failed} failed, "
                f"{t.skipped} skipped" + (f" ({t.xfail} xfail)" if t.xfail else ""))
     splats = [l.strip() for l in lines if SPLAT.search(l)]
@@ -147,6 +182,9 @@ def verdict(text, flavour, expect, qemu_rc):
                  if l.strip() and not l.startswith("qemu-system")),
                 "(empty console)")
 
+    lockup = lockup_report(lines)
+    if lockup:
+        return EXIT_LOCKUP, summary, [f"kernel lockup, RCU stall or hung task: {lockup}"]
     if qemu_rc == QEMU_TIMEOUT:
         return EXIT_TIMEOUT, summary, [f"guest timed out; last console line: {last}"]
     if splats and "Kernel panic" in " ".join(splats):
@@ -170,6 +208,9 @@ def bench_verdict(lines, flavour, qemu_rc):
     rows = sum(1 for l in lines if l.startswith("BENCH,"))
     summary = f"bench ({flavour}): {rows} measurements"
     splats = [l.strip() for l in lines if SPLAT.search(l)]
+    lockup = lockup_report(lines)
+    if lockup:
+        return EXIT_LOCKUP, summary, [f"kernel lockup, RCU stall or hung task: {lockup}"]
     if qemu_rc == QEMU_TIMEOUT:
         return EXIT_TIMEOUT, summary, ["guest timed out during the benchmark"]
     if qemu_rc not in QEMU_GUEST_DONE or BENCH_END_MARKER not in lines:
@@ -185,11 +226,17 @@ def main():
     ap.add_argument("--expect", choices=("skip", "pass", "all", "any", "bench"),
                     required=True)
     ap.add_argument("--qemu-rc", type=int, required=True)
+    ap.add_argument("--cpus", type=int, help="CPUs the guest was given")
+    ap.add_argument("--programs", type=argparse.FileType(),
+                    help="kselftest-list.txt: the programs that must report")
     ap.add_argument("log")
     args = ap.parse_args()
+    listed = None
+    if args.programs:
+        listed = [l.strip().split(":", 1)[-1] for l in args.programs if l.strip()]
     with open(args.log, errors="replace") as f:
         rc, summary, reasons = verdict(f.read(), args.flavour, args.expect,
-                                       args.qemu_rc)
+                                       args.qemu_rc, listed, args.cpus)
     for r in reasons:
         print(f"  {r}")
     print(summary)

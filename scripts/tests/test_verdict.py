@@ -1,22 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0
 """verdict.py on saved guest consoles: no QEMU needed.
 
-Each log in logs/ is a real console (stock-all-pass, base-all-skip) or one
-derived from it to show a way a run goes wrong.
+Each log in logs/ is a real console (stock-all-pass, base-all-skip,
+up-all-pass, and up-hung-task and smp4-rcu-stall from check-faults.sh) or
+one derived from it to show a way a run goes wrong. up-soft-lockup is
+up-all-pass cut inside a splice test, followed by the report that the up
+kernel printed when a program made the 13-patch series' splice spin
+(issue #11, finding 2), its comm and pid changed to the test's.
 """
 
 import os
 import unittest
 
-from verdict import (EXIT_NO_RESULT, EXIT_OK, EXIT_SPLAT, EXIT_TESTS_FAILED,
-                     EXIT_TIMEOUT, verdict)
+from verdict import (EXIT_LOCKUP, EXIT_NO_RESULT, EXIT_OK, EXIT_SPLAT,
+                     EXIT_TESTS_FAILED, EXIT_TIMEOUT, verdict)
 
 LOGS = os.path.join(os.path.dirname(__file__), "logs")
+SUITE = ["packet_test", "packet_mode_test", "packet_stress_test",
+         "autofs_packet_test", "autofs_packet_test_32"]
 
 
-def run(name, expect="pass", qemu_rc=1, flavour="stock"):
+def run(name, expect="pass", qemu_rc=1, flavour="stock", listed=None, cpus=None):
     with open(os.path.join(LOGS, name)) as f:
-        return verdict(f.read(), flavour, expect, qemu_rc)
+        return verdict(f.read(), flavour, expect, qemu_rc, listed, cpus)
 
 
 class Verdict(unittest.TestCase):
@@ -83,6 +89,56 @@ class Verdict(unittest.TestCase):
         rc, _, reasons = run("crash-missing-results.log")
         self.assertEqual(rc, EXIT_TESTS_FAILED)
         self.assertTrue(any("gave no result (crash or hang)" in r for r in reasons), reasons)
+
+    def test_every_listed_program_reported(self):
+        rc, summary, reasons = run("up-all-pass.log", expect="all",
+                                   flavour="up", listed=SUITE)
+        self.assertEqual(rc, EXIT_OK, reasons)
+        self.assertEqual(summary, "pipe (up): 85 passed, 0 failed, 0 skipped")
+
+    def test_a_listed_program_that_never_ran_fails(self):
+        rc, summary, reasons = run("up-32bit-missing.log", expect="all",
+                                   flavour="up", listed=SUITE)
+        self.assertEqual(rc, EXIT_TESTS_FAILED)
+        self.assertIn("1 failed", summary)
+        self.assertEqual(reasons, ["autofs_packet_test_32: built, but it never "
+                                   "reported (did not run)"])
+
+    def test_soft_lockup(self):
+        rc, _, reasons = run("up-soft-lockup.log", expect="all", flavour="up",
+                             qemu_rc=0, listed=SUITE)
+        self.assertEqual(rc, EXIT_LOCKUP)
+        self.assertEqual(reasons, [
+            "kernel lockup, RCU stall or hung task: watchdog: BUG: soft lockup"
+            " - CPU#0 stuck for 26s! [packet_mode_tes:93] (last test started:"
+            " splice.big_packet_waits_for_room_in_the_destination)"])
+
+    def test_lockup_report_beats_the_timeout(self):
+        rc, _, reasons = run("up-soft-lockup.log", qemu_rc=124)
+        self.assertEqual(rc, EXIT_LOCKUP)
+        self.assertIn("soft lockup", reasons[0])
+
+    def test_rcu_stall(self):
+        rc, _, reasons = run("smp4-rcu-stall.log", expect="all",
+                             flavour="smp4", qemu_rc=0)
+        self.assertEqual(rc, EXIT_LOCKUP)
+        self.assertEqual(reasons, [
+            "kernel lockup, RCU stall or hung task: rcu: INFO: rcu_preempt "
+            "self-detected stall on CPU"])
+
+    def test_hung_task(self):
+        rc, _, reasons = run("up-hung-task.log", expect="all", flavour="up",
+                             qemu_rc=0)
+        self.assertEqual(rc, EXIT_LOCKUP)
+        self.assertEqual(reasons, [
+            "kernel lockup, RCU stall or hung task: INFO: task busybox:1 "
+            "blocked for more than 2 seconds."])
+
+    def test_guest_with_fewer_cpus_than_given(self):
+        # QEMU's -smp 2 without sockets=2: the kernel found one CPU.
+        rc, _, reasons = run("stock-all-pass.log", cpus=2)
+        self.assertEqual(rc, EXIT_TESTS_FAILED)
+        self.assertEqual(reasons, ["the guest brought up 1 CPUs, not 2"])
 
     def test_bisect_step_accepts_skips(self):
         rc, _, reasons = run("base-all-skip.log", expect="any", flavour="bisect")
