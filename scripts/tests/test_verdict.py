@@ -2,6 +2,8 @@
 """verdict.py on saved guest consoles: no QEMU needed.
 
 Each log in logs/ is a real console (stock-all-pass, base-all-skip,
+stock-opt-in-skips (the 16-patch suite on stock, where the tests of
+F_SETPIPE_PKT_SZ skip),
 up-all-pass, and up-hung-task and smp4-rcu-stall from check-faults.sh) or
 one derived from it to show a way a run goes wrong. up-soft-lockup is
 up-all-pass cut inside a splice test, followed by the report that the up
@@ -40,6 +42,17 @@ class Verdict(unittest.TestCase):
         rc, summary, reasons = run("base-all-skip.log", expect="skip", flavour="base")
         self.assertEqual(rc, EXIT_OK, reasons)
         self.assertEqual(summary, "pipe (base): 0 passed, 0 failed, 41 skipped")
+
+    def test_stock_may_skip_only_for_the_missing_opt_in(self):
+        rc, summary, reasons = run("stock-opt-in-skips.log")
+        self.assertEqual(rc, EXIT_OK, reasons)
+        self.assertEqual(summary, "pipe (stock): 124 passed, 0 failed, 104 skipped (18 xfail)")
+        with open(os.path.join(LOGS, "stock-opt-in-skips.log")) as f:
+            other = f.read().replace("no F_SETPIPE_PKT_SZ in this kernel (EINVAL)",
+                                     "something else is missing")
+        rc, _, reasons = verdict(other, "stock", "pass", 1)
+        self.assertEqual(rc, EXIT_TESTS_FAILED)
+        self.assertIn("something else is missing", reasons[0])
 
     def test_skip_where_tests_must_run(self):
         rc, _, reasons = run("base-all-skip.log", expect="all", flavour="series")
