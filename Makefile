@@ -76,7 +76,8 @@ bench-host:
 # DEBUG_ATOMIC_SLEEP, DEBUG_VM and DEBUG_PAGEALLOC (scripts/debug.config)
 # and the lockup detectors (scripts/lockup.config): any splat fails.
 # The stress test's long mode runs there: STRESS_PACKETS packets. The
-# guest normally needs about 17 minutes; the limits (50 minutes for one
+# guest needed about 17 minutes before DEBUG_VM, DEBUG_PAGEALLOC and guests
+# with two real CPUs (not measured since); the limits (50 minutes for one
 # test program, an hour for the guest) keep CI, which runs this after
 # make check, within its 90 minutes even when something hangs.
 STRESS_PACKETS ?= 1000000
