@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test guest: mount the basics, run the installed kselftests,
-# and end QEMU through isa-debug-exit. The exit value stays 1 (failure)
+# and end QEMU through debug-exit (isa-debug-exit on x86-64, semihosting
+# on arm64: scripts/debug-exit.c). The exit value stays 1 (failure)
 # unless the runner got to its end; the host reads the verdict from the TAP.
 # Kernel command line: harness=shell gives an interactive shell instead,
 # harness=bench runs the benchmark (tools/pipe-bench) instead of the tests.

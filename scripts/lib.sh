@@ -67,11 +67,32 @@ flavour_src() {
 	esac
 }
 
+# The architecture a flavour runs on. The arm64 flavours are the series
+# kernel cross-built for arm64 with 4 KiB and with 64 KiB pages.
+flavour_arch() {
+	case $1 in
+	arm64-*) echo arm64 ;;
+	*) echo x86_64 ;;
+	esac
+}
+
+# load_arch FLAVOUR - set what differs between architectures (kernel ARCH
+# and image, cross compiler, console, QEMU and its machine, the guest's
+# busybox) from scripts/arch/ARCH.sh: one place per architecture.
+load_arch() {
+	# shellcheck source=arch/x86_64.sh
+	. "$TOP/scripts/arch/$(flavour_arch "$1").sh"
+}
+
 # Config fragments on top of tinyconfig, in order (where two set one
-# option, the later wins). One config for all but debug, so that ccache
-# shares the builds.
+# option, the later wins). One config for all x86-64 flavours but debug,
+# so that ccache shares the builds.
 flavour_fragments() {
+	local arch
+	arch=$(flavour_arch "$1")
 	echo "$TOP/scripts/platform.config"
+	echo "$TOP/scripts/arch/$arch.config"
+	[ "$arch" = x86_64 ] || echo "$TOP/scripts/arch/$1.config"
 	echo "$TOP/tools/testing/selftests/pipe/config"
 	echo "$TOP/scripts/lockup.config"
 	[ "$1" != debug ] || echo "$TOP/scripts/debug.config"

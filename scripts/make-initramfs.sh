@@ -3,19 +3,27 @@
 #
 # make-initramfs.sh FLAVOUR - build build/FLAVOUR/initramfs.cpio: static
 # busybox, the pipe kselftests installed by kselftest's own "install"
-# target (built static against FLAVOUR's headers), the guest init and the
-# isa-debug-exit helper. Run after build-kernel.sh FLAVOUR.
+# target (built static against FLAVOUR's headers, for its architecture),
+# the guest init and the helper that ends QEMU with a status. Run after
+# build-kernel.sh FLAVOUR.
 
 . "$(dirname "$0")/lib.sh"
 
 flavour=$(flavour_kernel "${1:?usage: make-initramfs.sh FLAVOUR}")
-need_packages /bin/busybox:busybox-static rsync:rsync /usr/include/asm:gcc-multilib
-file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
-	die $EXIT_USAGE "/bin/busybox is not static; run: apt-get install busybox-static"
+load_arch "$flavour"
+need_packages rsync:rsync "${ARCH_PACKAGES[@]}"
+busybox=$(guest_busybox)
+cc=${CROSS_COMPILE}gcc
 # The suite's Makefile leaves its 32-bit programs (*_32) out, quietly,
 # where gcc cannot build them: here they must be built and run.
-echo 'int main(void) { return 0; }' | gcc -m32 -static -x c - -o /dev/null ||
-	die $EXIT_USAGE "gcc -m32 -static fails: the suite's 32-bit programs would be left out (gcc-multilib)"
+# gcc-12-multilib, not gcc-multilib: on Debian 12 that one conflicts with
+# every cross compiler, and would remove gcc-aarch64-linux-gnu (and the
+# other way round). The suite finds <asm/*.h> in the kernel's headers.
+if [ -n "$HAS_M32" ]; then
+	need_packages /usr/lib32/libc.a:gcc-12-multilib
+	echo 'int main(void) { return 0; }' | $cc -m32 -static -x c - -o /dev/null ||
+		die $EXIT_USAGE "$cc -m32 -static fails: the suite's 32-bit programs would be left out (apt-get install gcc-12-multilib)"
+fi
 
 src=$(flavour_src "$flavour")
 out=$BUILD/$flavour
@@ -33,7 +41,7 @@ fi
 # Nothing to do when the kernel, the suite and the guest's files are those
 # of the last image (up and smp4 boot the series' image right after it).
 key=$({ cat "$out/build.key"; find "$src/$suite" -type f | sort | xargs cat
-	cat "$0" /bin/busybox "$TOP"/scripts/{guest-init.sh,timeout-wrapper.sh,debug-exit.c} \
+	cat "$0" "$busybox" "$TOP"/scripts/{guest-init.sh,timeout-wrapper.sh,debug-exit.c} \
 		"$TOP/tools/pipe-bench/packet_bench.c"; } | sha256sum | cut -c1-16)
 if [ -f "$out/initramfs.cpio" ] && [ "$(cat "$out/initramfs.key" 2>/dev/null)" = "$key" ]; then
 	say "$flavour: initramfs up to date"
@@ -48,15 +56,21 @@ log=$out/selftests.log
 # A build directory of its own: objects from a non-static build (say
 # "make kselftest-install" in the same tree) must not end up in the guest.
 if ! make -C "$src/tools/testing/selftests" TARGETS=pipe BUILD="$out/kselftest-static" \
+	ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" \
 	KHDR_INCLUDES="-isystem $obj/usr/include" USERLDFLAGS=-static \
 	INSTALL_PATH="$install" install >"$log" 2>&1; then
 	tail -n 20 "$log" >&2
 	die $EXIT_BUILD "$flavour: building the pipe selftests failed (log: $log)"
 fi
 
-gcc -static -Os -o "$out/debug-exit" "$TOP/scripts/debug-exit.c" ||
+# Where -m32 works the Makefile must have built the 32-bit programs.
+if [ -n "$HAS_M32" ] && ! grep -q '_32$' "$install/kselftest-list.txt"; then
+	die $EXIT_BUILD "$flavour: the suite's 32-bit programs (*_32) were not built (log: $log)"
+fi
+
+$cc -static -Os -o "$out/debug-exit" "$TOP/scripts/debug-exit.c" ||
 	die $EXIT_BUILD "cannot build scripts/debug-exit.c statically"
-gcc -static -O2 -Wall -o "$out/packet_bench" "$TOP/tools/pipe-bench/packet_bench.c" ||
+$cc -static -O2 -Wall -o "$out/packet_bench" "$TOP/tools/pipe-bench/packet_bench.c" ||
 	die $EXIT_BUILD "cannot build tools/pipe-bench/packet_bench.c statically"
 
 list=$out/initramfs.list
@@ -74,7 +88,7 @@ list=$out/initramfs.list
 	dir /proc 755 0 0
 	dir /sys 755 0 0
 	dir /tmp 1777 0 0
-	file /bin/busybox /bin/busybox 755 0 0
+	file /bin/busybox $busybox 755 0 0
 	slink /bin/sh busybox 777 0 0
 	file /init $TOP/scripts/guest-init.sh 755 0 0
 	file /usr/bin/timeout $TOP/scripts/timeout-wrapper.sh 755 0 0

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run-qemu.sh FLAVOUR [EXPECT] - boot FLAVOUR's kernel with its initramfs
-# on the flavour's CPUs and command line (lib.sh), run the pipe
-# selftests, and judge the console (verdict.py).
+# on the flavour's architecture, CPUs and command line (lib.sh,
+# scripts/arch/), run the pipe selftests, and judge the console
+# (verdict.py).
 # Saves console.log and qemu.cmd under build/FLAVOUR/results/.
 #
 #   ACCEL=tcg|kvm   QEMU accelerator (default tcg: kvm hangs on our machines)
@@ -19,26 +20,24 @@ flavour=${1:?usage: run-qemu.sh FLAVOUR [skip|pass|all]}
 expect=${2:-pass}
 out=$BUILD/$(flavour_kernel "$flavour")
 results=${RESULTS:-$BUILD/$flavour/results}
-need_packages qemu-system-x86_64:qemu-system-x86 python3:python3
-for f in bzImage initramfs.cpio; do
+load_arch "$flavour"
+need_packages python3:python3 "${ARCH_PACKAGES[@]}"
+for f in kernel initramfs.cpio; do
 	[ -f "$out/$f" ] || die $EXIT_USAGE "$out/$f is missing; run 'make build KERNEL=$flavour'"
 done
 mkdir -p "$results"
 
-append="console=ttyS0 panic=-1 $(flavour_append "$flavour") ${APPEND:-}"
+append="console=$CONSOLE panic=-1 $(flavour_append "$flavour") ${APPEND:-}"
 what=suite
 if [ "$expect" = bench ]; then
 	append="$append harness=bench"
 	what=benchmark
 fi
 cpus=$(flavour_cpus "$flavour")
-# One CPU per socket: without ACPI the kernel finds CPUs in SeaBIOS's MP
-# table, which lists only the first CPU of each socket, and QEMU's -smp N
-# alone makes one socket of N cores.
+mapfile -t machine < <(qemu_machine "$cpus")
 # shellcheck disable=SC2206 # QEMU_EXTRA is a list of options
-cmd=(qemu-system-x86_64 -accel "${ACCEL:-tcg}" -m 512 -smp "$cpus,sockets=$cpus" -nographic -no-reboot
-     -kernel "$out/bzImage" -initrd "$out/initramfs.cpio"
-     -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-})
+cmd=("$QEMU" -accel "${ACCEL:-tcg}" -m 512 "${machine[@]}" -nographic -no-reboot
+     -kernel "$out/kernel" -initrd "$out/initramfs.cpio" ${QEMU_EXTRA:-})
 
 if [ -n "${SHELL_MODE:-}" ]; then
 	"${cmd[@]}" -append "$append harness=shell" || true

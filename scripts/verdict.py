@@ -33,7 +33,7 @@ import sys
 EXIT_OK, EXIT_TESTS_FAILED, EXIT_NO_RESULT, EXIT_TIMEOUT, EXIT_SPLAT = 0, 1, 5, 6, 7
 EXIT_LOCKUP = 8
 QEMU_TIMEOUT = 124              # from timeout(1)
-QEMU_GUEST_DONE = (1, 3)        # isa-debug-exit: (value << 1) | 1
+QEMU_GUEST_DONE = (1, 3)        # debug-exit: (value << 1) | 1
 END_MARKER = "harness: end of tests"
 BENCH_END_MARKER = "harness: end of bench"
 
