@@ -159,6 +159,20 @@ def judge(programs, top_plan, expect, listed=None):
     return t
 
 
+def program_lines(text):
+    """One line per test program: its own passed, failed and skipped."""
+    programs, _ = parse([l.rstrip("\r") for l in text.splitlines()])
+    out = []
+    for p in programs:
+        ok = sum(1 for r in p.results if r[0] and r[2] not in ("SKIP", "XFAIL"))
+        skip = sum(1 for r in p.results if r[2] == "SKIP")
+        xfail = sum(1 for r in p.results if r[2] == "XFAIL")
+        bad = len(p.results) - ok - skip - xfail + max(0, (p.plan or 0) - len(p.results))
+        out.append(f"  {p.name}: {ok} passed, {bad} failed, {skip} skipped"
+                   + (f" ({xfail} xfail)" if xfail else ""))
+    return out
+
+
 def lockup_report(lines):
     """The first lockup, stall or hung-task report, and the test it hit."""
     test = None
@@ -241,8 +255,11 @@ def main():
     if args.programs:
         listed = [l.strip().split(":", 1)[-1] for l in args.programs if l.strip()]
     with open(args.log, errors="replace") as f:
-        rc, summary, reasons = verdict(f.read(), args.flavour, args.expect,
-                                       args.qemu_rc, listed, args.cpus)
+        text = f.read()
+    rc, summary, reasons = verdict(text, args.flavour, args.expect,
+                                   args.qemu_rc, listed, args.cpus)
+    if args.expect != "bench":
+        print("\n".join(program_lines(text)))
     for r in reasons:
         print(f"  {r}")
     print(summary)

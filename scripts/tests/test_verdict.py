@@ -15,7 +15,7 @@ import os
 import unittest
 
 from verdict import (EXIT_LOCKUP, EXIT_NO_RESULT, EXIT_OK, EXIT_SPLAT,
-                     EXIT_TESTS_FAILED, EXIT_TIMEOUT, verdict)
+                     EXIT_TESTS_FAILED, EXIT_TIMEOUT, program_lines, verdict)
 
 LOGS = os.path.join(os.path.dirname(__file__), "logs")
 SUITE = ["packet_test", "packet_mode_test", "packet_stress_test",
@@ -53,6 +53,16 @@ class Verdict(unittest.TestCase):
         rc, _, reasons = verdict(other, "stock", "pass", 1)
         self.assertEqual(rc, EXIT_TESTS_FAILED)
         self.assertIn("something else is missing", reasons[0])
+
+    def test_each_program_gets_its_own_line(self):
+        with open(os.path.join(LOGS, "stock-opt-in-skips.log")) as f:
+            lines = program_lines(f.read())
+        self.assertIn("  autofs_packet_test_32: 6 passed, 0 failed, 0 skipped", lines)
+        self.assertIn("  packet_limit_test_32: 25 passed, 0 failed, 33 skipped (3 xfail)",
+                      lines)
+        self.assertEqual(len(lines), 8)
+        with open(os.path.join(LOGS, "crash-missing-results.log")) as f:
+            self.assertRegex("\n".join(program_lines(f.read())), r": \d+ passed, [1-9]\d* failed")
 
     def test_skip_where_tests_must_run(self):
         rc, _, reasons = run("base-all-skip.log", expect="all", flavour="series")
