@@ -81,10 +81,10 @@ bench-host:
 # and the lockup detectors (scripts/lockup.config): any splat fails.
 # The stress test's long mode runs there: STRESS_PACKETS packets. Its
 # limits grow with the length asked for: 10 minutes for the rest of each
-# program plus 5 ms a packet (about twice what a packet takes there on
-# two idle cores, README.md), and 15 minutes more for the whole guest. CI
-# runs 100000 packets: 18 and 33 minutes, within its budget even when
-# something hangs.
+# program plus 5 ms a packet, and 15 minutes more for the whole guest. A
+# million packets took 72 minutes there (4.3 ms each) on two cores shared
+# with other builds (README.md). CI runs 100000 packets: limits of 18 and
+# 33 minutes, within its budget even when something hangs.
 STRESS_PACKETS ?= 1000000
 STRESS_LIMIT = $(shell echo $$((600 + $(STRESS_PACKETS) / 200)))
 check-debug:
