@@ -71,6 +71,7 @@ class Program:
         self.plan = None
         self.results = []       # (ok, name, directive, reason)
         self.outcome = None     # the runner's ok/not ok line for it
+        self.tally = None       # its results, counted by judge()
 
 
 def parse(lines):
@@ -114,40 +115,53 @@ class Tally:
         self.failed += 1
         self.problems.append(why)
 
+    def add(self, other):
+        self.passed += other.passed
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.xfail += other.xfail
+        self.problems += other.problems
+
+    def counts(self):
+        return (f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
+                + (f" ({self.xfail} xfail)" if self.xfail else ""))
+
 
 def judge(programs, top_plan, expect, listed=None):
     t = Tally()
     for p in programs:
+        p.tally = pt = Tally()
         for ok, name, directive, reason in p.results:
             label = f"{p.name}: {name}"
             if directive == "SKIP":
-                t.skipped += 1
+                pt.skipped += 1
                 if expect == "all" or (expect == "pass" and
                                        OPT_IN_MISSING not in reason):
-                    t.problems.append(f"{label} skipped ({reason})")
+                    pt.problems.append(f"{label} skipped ({reason})")
             elif directive == "XFAIL":
-                t.xfail += 1
+                pt.xfail += 1
                 if expect in ("skip", "all"):
-                    t.problems.append(f"{label} is XFAIL here ({reason})")
+                    pt.problems.append(f"{label} is XFAIL here ({reason})")
             elif ok:
-                t.passed += 1
+                pt.passed += 1
                 if expect == "skip":
-                    t.problems.append(f"{label} passed on a kernel that "
-                                      "should lack packet mode")
+                    pt.problems.append(f"{label} passed on a kernel that "
+                                       "should lack packet mode")
             else:
-                t.fail(f"{label} failed")
+                pt.fail(f"{label} failed")
         if p.plan is None:
-            t.fail(f"{p.name}: printed no TAP plan (did it start?)")
+            pt.fail(f"{p.name}: printed no TAP plan (did it start?)")
         elif len(p.results) < p.plan:
             missing = p.plan - len(p.results)
-            t.failed += missing
-            t.problems.append(f"{p.name}: {missing} of {p.plan} tests gave "
-                              "no result (crash or hang)")
+            pt.failed += missing
+            pt.problems.append(f"{p.name}: {missing} of {p.plan} tests gave "
+                               "no result (crash or hang)")
         if p.outcome is None:
-            t.problems.append(f"{p.name}: the runner printed no result for it")
+            pt.problems.append(f"{p.name}: the runner printed no result for it")
         elif not p.outcome[0] and all(ok for ok, *_ in p.results) \
                 and len(p.results) >= (p.plan or 0):
-            t.fail(f"{p.name}: program failed ({p.outcome[1] or 'exit status'})")
+            pt.fail(f"{p.name}: program failed ({p.outcome[1] or 'exit status'})")
+        t.add(pt)
     if listed is not None:
         ran = {p.name for p in programs}
         for name in listed:
@@ -160,17 +174,10 @@ def judge(programs, top_plan, expect, listed=None):
 
 
 def program_lines(text):
-    """One line per test program: its own passed, failed and skipped."""
-    programs, _ = parse([l.rstrip("\r") for l in text.splitlines()])
-    out = []
-    for p in programs:
-        ok = sum(1 for r in p.results if r[0] and r[2] not in ("SKIP", "XFAIL"))
-        skip = sum(1 for r in p.results if r[2] == "SKIP")
-        xfail = sum(1 for r in p.results if r[2] == "XFAIL")
-        bad = len(p.results) - ok - skip - xfail + max(0, (p.plan or 0) - len(p.results))
-        out.append(f"  {p.name}: {ok} passed, {bad} failed, {skip} skipped"
-                   + (f" ({xfail} xfail)" if xfail else ""))
-    return out
+    """One line per test program: its own results, as judge() counts them."""
+    programs, top_plan = parse([l.rstrip("\r") for l in text.splitlines()])
+    judge(programs, top_plan, "any")
+    return [f"  {p.name}: {p.tally.counts()}" for p in programs]
 
 
 def lockup_report(lines):
@@ -195,8 +202,7 @@ def verdict(text, flavour, expect, qemu_rc, listed=None, cpus=None):
     up = next((int(m.group(1)) for m in map(CPUS_UP.match, lines) if m), None)
     if cpus and up is not None and up != cpus:
         t.problems.append(f"the guest brought up {up} CPUs, not {cpus}")
-    summary = (f"pipe ({flavour}): {t.passed} passed, {t.failed} failed, "
-               f"{t.skipped} skipped" + (f" ({t.xfail} xfail)" if t.xfail else ""))
+    summary = f"pipe ({flavour}): {t.counts()}"
     splats = [l.strip() for l in lines if SPLAT.search(l)]
     last = next((l for l in reversed(lines)
                  if l.strip() and not l.startswith("qemu-system")),
