@@ -17,7 +17,7 @@ expect_arm64-4k  := all
 expect_arm64-64k := all
 
 .PHONY: all help build run shell check selftest-harness check-series \
-	tree export check-patches check-debug check-arm64 check-mutants check-bisect host-test \
+	tree export update-tree check-patches check-debug check-arm64 check-mutants check-bisect host-test \
 	bench bench-host \
 	clean distclean
 
@@ -32,6 +32,8 @@ help:
 	@echo "make build KERNEL=F  only build flavour F's kernel and initramfs"
 	@echo "make tree            dev tree with the series as commits (build/dev)"
 	@echo "make export          regenerate patches/ and the top-level suite from build/dev"
+	@echo "make update-tree     move the pins (scripts/*.lock) to the newest packages served;"
+	@echo "                     VERSION=V picks the kernel package's version"
 	@echo "make check-debug     the suite on the series kernel with lockdep, KASAN, UBSAN, ..."
 	@echo "make check-arm64     the suite on the series for arm64, with 4 KiB and with 64 KiB pages"
 	@echo "make check-mutants   show that the suite fails on broken kernels"
@@ -66,6 +68,9 @@ tree:
 
 export:
 	$(S)/export-series.sh
+
+update-tree:
+	$(S)/update-tree.sh $(VERSION)
 
 check-patches:
 	$(S)/check-patches.sh

@@ -14,11 +14,13 @@ series=$TOP/patches/series
 while read -r patch; do
 	case $patch in ''|'#'*) continue ;; esac
 	[ -f "$TOP/patches/$patch" ] || die $EXIT_PATCH "patches/series names $patch, which does not exist"
-	if ! git -C "$tree" am -q --keep-cr "$TOP/patches/$patch" >/dev/null 2>&1; then
+	if ! out=$(git -C "$tree" am -q --keep-cr "$TOP/patches/$patch" 2>&1); then
 		git -C "$tree" am --abort >/dev/null 2>&1 || true
+		# git am names each hunk that failed: "patch failed: FILE:LINE".
+		hunks=$(printf '%s\n' "$out" | sed -n 's/^error: patch failed: //p' | paste -sd ' ' -)
 		if git -C "$tree" grep -q PIPE_BUF_FLAG_PACKET -- include/linux/pipe_fs_i.h; then
 			die $EXIT_PATCH "$patch does not apply: this tree already has packet mode (PIPE_BUF_FLAG_PACKET in include/linux/pipe_fs_i.h). Apply the series to the stripped 'base' tree; on a tree with upstream's mode only the selftests patch applies."
 		fi
-		die $EXIT_PATCH "$patch does not apply to $(git -C "$tree" log -1 --format='%h (%s)')"
+		die $EXIT_PATCH "$patch does not apply to $(git -C "$tree" log -1 --format='%h (%s)')${hunks:+: hunk at $hunks}"
 	fi
 done < "$series"

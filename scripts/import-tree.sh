@@ -1,73 +1,113 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Import Debian's linux-source tarball into $KERNEL_REPO as one reproducible
-# commit (tag "import", the stock kernel), then apply the strip patch on top
-# (tag "base": no packet mode). Does nothing when both tags already exist.
+# import-tree.sh - make $KERNEL_REPO hold the tree scripts/tree.lock pins:
+# the package's tarball as one reproducible commit (tag "import", the
+# stock kernel) and the strip patch on top (tag "base": no packet mode).
+# The .deb is fetched at exactly the pinned version and hash-checked; the
+# commits it gives must be the lock's. Does nothing when both tags are
+# already the lock's commits.
 #
-# The ids of both commits are recorded in scripts/tree.lock; a tarball whose
-# import gives another id (new Debian upload) is reported, not silently used.
+# import-tree.sh VERSION SHA256 - import another version of the package
+# into the same repository without moving the tags, and print its import
+# and base commit ids (make update-tree).
 
 . "$(dirname "$0")/lib.sh"
 
-need_packages git:git xz:xz-utils "$LINUX_SRC_TAR:$LINUX_SRC_PKG"
+need_packages git:git xz:xz-utils
 
-lock=$TOP/scripts/tree.lock
+lock=$TREE_LOCK
+pkg=$(lock_get "$lock" package)
+tarball=$(lock_get "$lock" tarball)
 strip=$TOP/scripts/strip-packet-mode.patch
-pkg_version=$(dpkg-query -W -f='${Version}' "$LINUX_SRC_PKG" 2>/dev/null || echo unknown)
 
-if git_k rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
-	exit 0
-fi
+# import_commit VERSION SHA256 - the commit of the package's unmodified
+# tarball. The first import makes the repository (its work tree is the
+# stock source); later ones only add objects to it, so the worktrees of
+# the other flavours stay valid.
+import_commit() {
+	local version=$1 sha=$2 deb tmp tree msg id
+	deb=$(fetch_deb "$pkg" "$version" "$sha" "$lock")
+	# A temporary directory, so an interrupted import leaves nothing
+	# that looks finished.
+	tmp=$BUILD/import.tmp
+	rm -rf "$tmp" "$BUILD/import.index"
+	mkdir -p "$tmp"
+	say "extracting $tarball from $(basename "$deb")"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./$tarball" |
+		tar -xJ -C "$tmp" --strip-components=1 ||
+		die $EXIT_USAGE "cannot unpack $tarball from $deb"
+	msg="Import $pkg $version
 
-# Work in a temporary directory so that an interrupted import leaves
-# nothing that looks finished.
-tmp=$KERNEL_REPO.tmp
-rm -rf "$KERNEL_REPO" "$tmp"
-mkdir -p "$tmp"
-say "extracting $LINUX_SRC_TAR ($LINUX_SRC_PKG $pkg_version)"
-tar -xJf "$LINUX_SRC_TAR" -C "$tmp" --strip-components=1
-
-say "importing into $KERNEL_REPO (about a minute)"
-git -C "$tmp" init -q
-git -C "$tmp" config gc.auto 0
-# Debian's top-level .gitignore ends with "/*": without -f nothing is added.
-git -C "$tmp" add -f -A .
-git -C "$tmp" commit -q -m "Import $LINUX_SRC_PKG $pkg_version
-
-Unmodified contents of $(basename "$LINUX_SRC_TAR") from Debian package
-$LINUX_SRC_PKG version $pkg_version."
-git -C "$tmp" tag import
-mv "$tmp" "$KERNEL_REPO"
-
-import_id=$(git_k rev-parse import)
-say "import commit $import_id"
-
-# The strip patch touches four files; apply it without a work tree.
-strip_tree() {
-	local idx=$BUILD/strip.index
-	rm -f "$idx"
-	GIT_INDEX_FILE=$idx git_k read-tree import
-	GIT_INDEX_FILE=$idx git_k apply --cached "$strip" || return 1
-	GIT_INDEX_FILE=$idx git_k write-tree
-	rm -f "$idx"
+Unmodified contents of $(basename "$tarball") from Debian package
+$pkg version $version."
+	say "importing $pkg $version into $KERNEL_REPO (about a minute)"
+	# Debian's top-level .gitignore ends with "/*": without -f nothing is added.
+	if [ ! -d "$KERNEL_REPO/.git" ]; then
+		git -C "$tmp" init -q
+		git -C "$tmp" config gc.auto 0
+		git -C "$tmp" add -f -A .
+		tree=$(git -C "$tmp" write-tree)
+		id=$(git -C "$tmp" commit-tree "$tree" -m "$msg")
+		git -C "$tmp" update-ref --no-deref HEAD "$id"
+		rm -rf "$KERNEL_REPO"
+		mkdir -p "$(dirname "$KERNEL_REPO")"
+		mv "$tmp" "$KERNEL_REPO"
+	else
+		GIT_INDEX_FILE=$BUILD/import.index git --git-dir="$KERNEL_REPO/.git" \
+			--work-tree="$tmp" add -f -A .
+		tree=$(GIT_INDEX_FILE=$BUILD/import.index git_k write-tree)
+		id=$(git_k commit-tree "$tree" -m "$msg")
+		rm -rf "$tmp" "$BUILD/import.index"
+	fi
+	echo "$id"
 }
-if ! tree=$(strip_tree); then
-	want=$(sed -n 's/^package-version: //p' "$lock")
-	die $EXIT_PATCH "scripts/strip-packet-mode.patch does not apply to $LINUX_SRC_PKG $pkg_version (it was made for $want)"
-fi
-msg="pipe: remove packet mode to form the base tree
+
+# base_commit IMPORT VERSION - the strip patch on top of IMPORT, applied
+# without a work tree.
+base_commit() {
+	local import=$1 version=$2 idx=$BUILD/strip.index tree
+	rm -f "$idx"
+	GIT_INDEX_FILE=$idx git_k read-tree "$import"
+	GIT_INDEX_FILE=$idx git_k apply --cached "$strip" ||
+		die $EXIT_PATCH "scripts/strip-packet-mode.patch does not apply to $pkg $version (it was made for $(lock_get "$lock" package-version)); see the hunks above"
+	tree=$(GIT_INDEX_FILE=$idx git_k write-tree)
+	rm -f "$idx"
+	git_k commit-tree "$tree" -p "$import" -m "pipe: remove packet mode to form the base tree
 
 Strips PIPE_BUF_FLAG_PACKET and every O_DIRECT path for pipes (pipe2,
 F_SETFL on FIFOs, autofs) so the series can add the mode back whole.
 Generated by scripts/strip-packet-mode.patch."
-base_id=$(git_k commit-tree "$tree" -p import -m "$msg")
-git_k tag base "$base_id"
-say "base commit $base_id"
+}
 
-want_import=$(sed -n 's/^import-commit: //p' "$lock" 2>/dev/null || true)
-want_base=$(sed -n 's/^base-commit: //p' "$lock" 2>/dev/null || true)
-if [ "$want_import" != "$import_id" ] || [ "$want_base" != "$base_id" ]; then
-	say "note: commit ids differ from scripts/tree.lock ($want_import / $want_base);"
-	say "      the installed $LINUX_SRC_PKG is $pkg_version, the lock names $(sed -n 's/^package-version: //p' "$lock" 2>/dev/null)"
+# have_commit ID - true if the repository holds that commit.
+have_commit() {
+	[ -d "$KERNEL_REPO/.git" ] && git_k cat-file -e "$1^{commit}" 2>/dev/null
+}
+
+if [ $# -eq 2 ]; then
+	import=$(import_commit "$1" "$2")
+	echo "$import $(base_commit "$import" "$1")"
+	exit 0
 fi
+
+version=$(lock_get "$lock" package-version)
+want_import=$(lock_get "$lock" import-commit)
+want_base=$(lock_get "$lock" base-commit)
+if [ "$(git_k rev-parse -q --verify import 2>/dev/null)" = "$want_import" ] &&
+   [ "$(git_k rev-parse -q --verify base 2>/dev/null)" = "$want_base" ]; then
+	exit 0
+fi
+
+if have_commit "$want_import" && have_commit "$want_base"; then
+	import=$want_import base=$want_base
+else
+	import=$(import_commit "$version" "$(lock_get "$lock" deb-sha256)")
+	base=$(base_commit "$import" "$version")
+fi
+if [ "$import" != "$want_import" ] || [ "$base" != "$want_base" ]; then
+	die $EXIT_PINNED "$pkg $version imports as $import / base $base, but ${lock#"$TOP"/} records $want_import / $want_base; the import itself changed (scripts/import-tree.sh or the strip patch): record the new ids with make update-tree"
+fi
+git_k tag -f import "$import" >/dev/null
+git_k tag -f base "$base" >/dev/null
+say "$pkg $version: import commit $import, base commit $base"

@@ -8,8 +8,9 @@ BUILD=${BUILD:-$TOP/build}
 # The imported Debian tree: a git repository (tags: import, base) whose
 # own work tree is the stock source; other flavours are its worktrees.
 KERNEL_REPO=${KERNEL_REPO:-$BUILD/stock/linux}
-LINUX_SRC_TAR=${LINUX_SRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
-LINUX_SRC_PKG=${LINUX_SRC_PKG:-linux-source-6.12}
+# The pinned kernel source: package, version and .deb hash, import and
+# base commit ids (moved only by "make update-tree").
+TREE_LOCK=${TREE_LOCK:-$TOP/scripts/tree.lock}
 
 # Exit codes shared by every script (documented in README.md).
 EXIT_TESTS_FAILED=1
@@ -20,6 +21,7 @@ EXIT_NO_RESULT=5
 EXIT_TIMEOUT=6
 EXIT_SPLAT=7
 EXIT_LOCKUP=8
+EXIT_PINNED=9
 
 # Fixed identities and dates: the same input gives the same commit ids on
 # every machine, so base-commit: in the cover letter stays valid.
@@ -52,6 +54,77 @@ need_packages() {
 }
 
 git_k() { git -C "$KERNEL_REPO" "$@"; }
+
+# lock_get FILE KEY - the value of "KEY: value" in a lock file.
+lock_get() {
+	sed -n "s/^$2: //p" "$1"
+}
+
+# Packages come from a private apt configuration (build/apt, sources from
+# scripts/apt-sources.list): the machine's own sources, lists and dpkg
+# architectures stay as they are, and every machine asks the same archive.
+APT_DIR=$BUILD/apt
+# apt_private apt-get|apt-cache ARGS...
+apt_private() {
+	local tool=$1
+	shift
+	"$tool" -q -o Dir::Etc::SourceList="$TOP/scripts/apt-sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null -o Dir::Etc::Preferences=/dev/null \
+		-o Dir::Etc::PreferencesParts=/dev/null \
+		-o Dir::State::Lists="$APT_DIR/lists" -o Dir::State::Status=/dev/null \
+		-o Dir::Cache="$APT_DIR/cache" -o APT::Architectures::=amd64 \
+		-o APT::Architectures::=arm64 "$@"
+}
+
+# apt_private_update - fetch the private lists (once per hour at most).
+apt_private_update() {
+	local stamp=$APT_DIR/updated
+	if [ -n "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
+		return 0
+	fi
+	need_packages apt-get:apt /usr/share/keyrings/debian-archive-keyring.gpg:debian-archive-keyring
+	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+	say "reading the archive's package lists (scripts/apt-sources.list)"
+	apt_private apt-get update >"$APT_DIR/update.log" 2>&1 ||
+		die $EXIT_USAGE "apt-get update of scripts/apt-sources.list failed: $(tail -n 1 "$APT_DIR/update.log")"
+	touch "$stamp"
+}
+
+# newest_version PKG[:ARCH] - the newest version the archive serves.
+newest_version() {
+	apt_private_update
+	apt_private apt-cache madison "$1" 2>/dev/null | awk -F' [|] ' 'NR == 1 { print $2 }'
+}
+
+# fetch_deb PKG[:ARCH] VERSION SHA256 LOCK - print the path of the .deb of
+# exactly that version (cached in build/debs), its SHA-256 checked. LOCK
+# names the file that pins it. A version the archive no longer serves is
+# an error that names the command moving the pin, never another version.
+# SHA256 "-" skips the check (make update-tree, which records the hash).
+fetch_deb() {
+	local pkg=$1 version=$2 sha=$3 lock=$4 dir=$BUILD/debs file tmp got
+	file=$dir/$(printf '%s_%s.deb' "${pkg/:/_}" "$version" | tr ':~' '%-')
+	if [ ! -f "$file" ]; then
+		need_packages dpkg-deb:dpkg
+		apt_private_update
+		mkdir -p "$dir"
+		# A directory apt's download user (_apt) may write to.
+		tmp=$(mktemp -d "$dir/.download.XXXXXX") && chmod 777 "$tmp"
+		say "downloading $pkg $version"
+		if ! (cd "$tmp" && apt_private apt-get download "$pkg=$version") >"$tmp/log" 2>&1; then
+			rm -rf "$tmp"
+			die $EXIT_PINNED "$pkg $version, pinned in ${lock#"$TOP"/}, is no longer served by the archive (newest: $(newest_version "$pkg")); move the pin with: make update-tree"
+		fi
+		mv "$tmp"/*.deb "$file"
+		rm -rf "$tmp"
+	fi
+	got=$(sha256sum "$file" | cut -c1-64)
+	if [ "$sha" != - ] && [ "$got" != "$sha" ]; then
+		rm -f "$file"
+		die $EXIT_PINNED "$pkg $version: SHA-256 $got, but ${lock#"$TOP"/} pins $sha; the archive serves other bytes under that version"
+	fi
+	echo "$file"
+}
 
 # Who the series is from (author and Signed-off-by of every patch).
 SERIES_NAME=${SERIES_NAME:-Packet Pipe Team}
@@ -123,6 +196,24 @@ flavour_append() {
 	up) echo preempt=none ;;
 	smp4) echo preempt=full ;;
 	esac
+}
+
+PACKAGES_LOCK=$TOP/scripts/packages.lock
+
+# pinned_package PKG:ARCH - unpack the .deb scripts/packages.lock pins for
+# PKG:ARCH under build/pkg (once) and print the directory.
+pinned_package() {
+	local name version sha dir deb
+	read -r name version sha < <(awk -v p="$1" '$1 == p' "$PACKAGES_LOCK")
+	[ -n "${sha:-}" ] || die $EXIT_USAGE "scripts/packages.lock pins no $1"
+	dir=$BUILD/pkg/$(printf '%s_%s' "${name/:/_}" "$version" | tr ':~' '%-')
+	if [ ! -d "$dir" ]; then
+		deb=$(fetch_deb "$name" "$version" "$sha" "$PACKAGES_LOCK")
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+		dpkg-deb -x "$deb" "$dir.tmp" || die $EXIT_USAGE "cannot unpack $deb"
+		mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
 }
 
 # checkout_worktree DIR REV - make DIR a worktree of the imported tree

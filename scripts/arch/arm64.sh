@@ -27,28 +27,14 @@ qemu_machine() {
 		-semihosting-config enable=on,target=native,userspace=on
 }
 
-# guest_busybox - print the path of a static arm64 busybox: Debian's
-# busybox-static for arm64, downloaded once and unpacked under build/.
+# guest_busybox - print the path of a static arm64 busybox: the pinned
+# busybox-static:arm64 (scripts/packages.lock), unpacked under build/. The
+# private apt configuration reads arm64 lists itself: dpkg's architectures
+# stay as they are.
 guest_busybox() {
-	local dir=$BUILD/busybox-arm64 tmp
-	if [ ! -x "$dir/bin/busybox" ]; then
-		if ! apt-cache show busybox-static:arm64 >/dev/null 2>&1; then
-			[ "$(id -u)" -eq 0 ] ||
-				die $EXIT_USAGE "no arm64 packages; run: dpkg --add-architecture arm64 && apt-get update"
-			say "adding the arm64 architecture to dpkg (for busybox-static:arm64)"
-			dpkg --add-architecture arm64
-			apt-get update -qq >&2 || die $EXIT_USAGE "apt-get update failed"
-		fi
-		rm -rf "$dir"
-		# A directory apt's download user (_apt) may write to.
-		tmp=$(mktemp -d) && chmod 777 "$tmp"
-		(cd "$tmp" && apt-get download -q busybox-static:arm64) >&2 ||
-			die $EXIT_USAGE "cannot download busybox-static:arm64; run: apt-get download busybox-static:arm64"
-		dpkg-deb -x "$tmp"/busybox-static_*.deb "$dir" ||
-			die $EXIT_USAGE "cannot unpack busybox-static:arm64"
-		rm -rf "$tmp"
-	fi
-	file -L "$dir/bin/busybox" | grep -q 'ARM aarch64.*statically linked' ||
-		die $EXIT_USAGE "$dir/bin/busybox is not a static arm64 program; remove $dir and retry"
-	echo "$dir/bin/busybox"
+	local bb
+	bb=$(pinned_package busybox-static:arm64)/bin/busybox
+	file -L "$bb" | grep -q 'ARM aarch64.*statically linked' ||
+		die $EXIT_USAGE "$bb is not a static arm64 program; remove it and retry"
+	echo "$bb"
 }

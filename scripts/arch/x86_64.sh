@@ -23,10 +23,12 @@ qemu_machine() {
 	printf '%s\n' -smp "$1,sockets=$1" -device isa-debug-exit,iobase=0xf4,iosize=0x04
 }
 
-# guest_busybox - print the path of a static x86-64 busybox.
+# guest_busybox - print the path of a static x86-64 busybox: the pinned
+# busybox-static (scripts/packages.lock), unpacked under build/.
 guest_busybox() {
-	need_packages /bin/busybox:busybox-static
-	file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
-		die $EXIT_USAGE "/bin/busybox is not static; run: apt-get install busybox-static"
-	echo /bin/busybox
+	local bb
+	bb=$(pinned_package busybox-static:amd64)/bin/busybox
+	file -L "$bb" | grep -q 'x86-64.*statically linked' ||
+		die $EXIT_USAGE "$bb is not a static x86-64 program; remove it and retry"
+	echo "$bb"
 }
