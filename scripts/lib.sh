@@ -2,6 +2,8 @@
 # Shared helpers for the host-side scripts. Source it, do not run it.
 
 set -euo pipefail
+# A failure inside $(...) ends the script too, as it would outside.
+shopt -s inherit_errexit
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}

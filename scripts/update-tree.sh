@@ -28,7 +28,8 @@ sha=$(sha256sum "$deb" | cut -c1-64)
 # The dev tree at the old pin, holding exactly what patches/ holds.
 "$TOP/scripts/make-tree.sh"
 old_base=$(git_k rev-parse base)
-read -r import base < <("$TOP/scripts/import-tree.sh" "$version" "$sha")
+ids=$("$TOP/scripts/import-tree.sh" "$version" "$sha")
+read -r import base <<<"$ids"
 
 if [ "$base" != "$old_base" ]; then
 	say "rebasing $dev onto $base"
