@@ -21,23 +21,34 @@ PATTERNS = ("pair", "pingpong", "stream")
 
 
 def load(specs):
-    rows, reads = [], {}
+    """BENCH rows, reads per message, and each log's CLOCK line. A log
+    without a clock line, or with a figure that is not above zero, is an
+    error: a benchmark that cannot measure must not look like one that did."""
+    rows, reads, clocks = [], {}, {}
     for spec in specs:
         kernel, clock, path = spec.split(":", 2)
         with open(path, errors="replace") as f:
             for line in f:
                 line = line.strip().rstrip("\r")
+                if line.startswith("CLOCK,"):
+                    _, source, res = line.split(",")
+                    clocks[(kernel, clock)] = (source, int(res))
                 if not line.startswith("BENCH,"):
                     continue
                 _, tr, pat, size, med, lo, hi, reps, nreads = line.split(",")
-                rows.append([kernel, clock, tr, pat, int(size), float(med),
-                             float(lo), float(hi), int(reps)])
+                row = [kernel, clock, tr, pat, int(size), float(med),
+                       float(lo), float(hi), int(reps)]
+                if min(row[5:8]) <= 0:
+                    sys.exit(f"bench-report: {path}: a figure of zero: {line}")
+                rows.append(row)
                 reads[(kernel, clock, tr, pat, int(size))] = float(nreads)
-    return rows, reads
+        if (kernel, clock) not in clocks:
+            sys.exit(f"bench-report: {path}: no CLOCK line (not a pipe-bench run?)")
+    return rows, reads, clocks
 
 
 def ratio_row(label, num, den, goal):
-    if num is None or den is None:
+    if not num or not den:
         return f"| {label} | - | - | - | not measured |"
     r = num / den
     verdict = "holds" if r <= goal else "**missed**"
@@ -61,7 +72,8 @@ def repeatability(rows, previous):
     for r in rows:
         key = (r[0], r[2], r[3], r[4])
         if r[1] == "icount" and key in previous:
-            diffs.append((abs(r[5] - previous[key]) / previous[key], key))
+            if previous[key] > 0:
+                diffs.append((abs(r[5] - previous[key]) / previous[key], key))
     if not diffs:
         return ["## Repeatability", "",
                 "No earlier -icount run in this directory to compare with.", ""]
@@ -73,7 +85,7 @@ def repeatability(rows, previous):
             f"({'/'.join(map(str, key))}); {verdict} (goal <= 1%).", ""]
 
 
-def report(rows, reads, outdir, previous):
+def report(rows, reads, clocks, outdir, previous):
     ns = {(r[0], r[1], r[2], r[3], r[4]): r[5] for r in rows}
     kernels = sorted({r[0] for r in rows}, key=["base", "stock", "series", "host"].index)
     clocks = sorted({r[1] for r in rows})
@@ -84,7 +96,11 @@ def report(rows, reads, outdir, previous):
            "'-': the transport is missing on that kernel (no packet mode on base);",
            "'(N reads)': a message took N reads to receive.",
            "Under -icount a guest nanosecond is one instruction: the figures",
-           "count work, not the host's speed, and repeat exactly.", ""]
+           "count work, not the host's speed, and repeat exactly.", "",
+           "| kernel | clock | guest clocksource | resolution (ns) |",
+           "|---|---|---|---|"]
+    out += [f"| {k} | {c} | {src} | {res} |" for (k, c), (src, res) in sorted(clocks.items())]
+    out.append("")
 
     for k in kernels:
         out += [f"## {k}", "", "| transport | pattern | " +
@@ -152,7 +168,7 @@ def report(rows, reads, outdir, previous):
         for pat in PATTERNS:
             for s in (16384, 65536):
                 a, b = get("stock", "packet", pat, s), get("stock", "pipe", pat, s)
-                n = reads.get(("stock", clock, "packet", pat, s))
+                n = reads.get(("stock", clock, "packet", pat, s), 1.0)
                 if a and b:
                     out.append(f"| stock packet / stock plain pipe, {pat} {s} B "
                                f"({n:.0f} reads per message) | {a / b:.3f} |")
@@ -199,7 +215,7 @@ plot for [i=0:3] '{data}' index i using 1:2 with linespoints title columnheader(
 
 def main():
     outdir, specs = sys.argv[1], sys.argv[2:]
-    rows, reads = load(specs)
+    rows, reads, clocks = load(specs)
     if not rows:
         sys.exit("bench-report: no BENCH lines in " + " ".join(specs))
     previous = load_previous(outdir)
@@ -212,7 +228,7 @@ def main():
         w.writerow(["kernel", "clock", "transport", "pattern", "size", "reads_per_msg"])
         for key, n in sorted(reads.items()):
             w.writerow(list(key) + [n])
-    clock, kernels = report(rows, reads, outdir, previous)
+    clock, kernels = report(rows, reads, clocks, outdir, previous)
     chart(rows, outdir, clock, kernels)
 
 

@@ -12,6 +12,7 @@
 #   SHELL_MODE=1    interactive guest shell instead of the tests
 #   APPEND="..."    extra kernel command line
 #   QEMU_EXTRA="..." extra QEMU options (the benchmark's -icount)
+#   CPUS=n          CPUs other than the flavour's (the benchmark's one)
 # With EXPECT "bench" the guest runs tools/pipe-bench instead of the suite.
 
 . "$(dirname "$0")/lib.sh"
@@ -33,7 +34,7 @@ if [ "$expect" = bench ]; then
 	append="$append harness=bench"
 	what=benchmark
 fi
-cpus=$(flavour_cpus "$flavour")
+cpus=${CPUS:-$(flavour_cpus "$flavour")}
 mapfile -t machine < <(qemu_machine "$cpus")
 # shellcheck disable=SC2206 # QEMU_EXTRA is a list of options
 cmd=("$QEMU" -accel "${ACCEL:-tcg}" -m 512 "${machine[@]}" -nographic -no-reboot

@@ -23,7 +23,8 @@ POLICY says what the flavour must show:
   any   skips, XFAILs and passes are all fine (a bisect step); failures
         and missing results still count
   bench the guest ran the benchmark: it must reach its end, with no
-        splat; there is no TAP
+        splat, on a clock finer than a microsecond (its CLOCK line), and
+        every figure non-zero; there is no TAP
 """
 
 import argparse
@@ -36,6 +37,9 @@ QEMU_TIMEOUT = 124              # from timeout(1)
 QEMU_GUEST_DONE = (1, 3)        # debug-exit: (value << 1) | 1
 END_MARKER = "harness: end of tests"
 BENCH_END_MARKER = "harness: end of bench"
+# tools/pipe-bench: "CLOCK,<clocksource>,<resolution ns>", then "BENCH,..."
+CLOCK_LINE = re.compile(r"^CLOCK,([^,]*),(-?\d+)$")
+FINEST_CLOCK_NS = 1000
 
 # Anything the kernel prints when it is not well; one of them fails a run
 # even when every test passed.
@@ -229,21 +233,50 @@ def verdict(text, flavour, expect, qemu_rc, listed=None, cpus=None):
     return EXIT_OK, summary, []
 
 
+def bench_clock(lines):
+    """(clocksource, resolution in ns) from the benchmark's CLOCK line."""
+    for line in lines:
+        m = CLOCK_LINE.match(line.strip())
+        if m:
+            return m.group(1), int(m.group(2))
+    return None, None
+
+
 def bench_verdict(lines, flavour, qemu_rc):
-    """A benchmark run: it ended by itself and the kernel stayed quiet."""
-    rows = sum(1 for l in lines if l.startswith("BENCH,"))
-    summary = f"bench ({flavour}): {rows} measurements"
+    """A benchmark run: it ended by itself on a clock that can measure,
+    every figure is a number above zero, and the kernel stayed quiet."""
+    rows = [l.strip() for l in lines if l.startswith("BENCH,")]
+    source, resolution = bench_clock(lines)
+    summary = f"bench ({flavour}): {len(rows)} measurements, clock {source} ({resolution} ns)"
     splats = [l.strip() for l in lines if SPLAT.search(l)]
     lockup = lockup_report(lines)
     if lockup:
         return EXIT_LOCKUP, summary, [f"kernel lockup, RCU stall or hung task: {lockup}"]
     if qemu_rc == QEMU_TIMEOUT:
         return EXIT_TIMEOUT, summary, ["guest timed out during the benchmark"]
+    if resolution is not None and resolution > FINEST_CLOCK_NS:
+        return EXIT_TESTS_FAILED, summary, [
+            f"the guest's clock (clocksource {source}) resolves only {resolution} ns, "
+            f"coarser than {FINEST_CLOCK_NS} ns: its figures would be multiples of it "
+            "or zero; give the benchmark guest a clock it keeps (see README, Performance)"]
     if qemu_rc not in QEMU_GUEST_DONE or BENCH_END_MARKER not in lines:
         return EXIT_NO_RESULT, summary, [f"the benchmark did not finish (qemu exit {qemu_rc})"]
+    if resolution is None:
+        return EXIT_NO_RESULT, summary, ["the benchmark printed no CLOCK line"]
     if splats:
         return EXIT_SPLAT, summary, [f"kernel splat on the console: {s}" for s in splats[:5]]
+    bad = [r for r in rows if not all(_positive(v) for v in r.split(",")[4:7])]
+    if not rows or bad:
+        return EXIT_TESTS_FAILED, summary, [
+            f"a figure that is zero or not a number: {r}" for r in bad[:5]] or ["no figure"]
     return EXIT_OK, summary, []
+
+
+def _positive(text):
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
 
 
 def main():

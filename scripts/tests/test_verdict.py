@@ -168,5 +168,45 @@ class Verdict(unittest.TestCase):
         self.assertEqual(rc, EXIT_OK, reasons)
 
 
+
+class BenchVerdict(unittest.TestCase):
+    """Benchmark consoles: bench-coarse-clock is the guest setup that broke
+    make bench (2 CPUs under -icount: the TSC marked unstable, jiffies);
+    bench-one-cpu is make check's smoke run on the one-CPU guest."""
+
+    def test_fine_clock(self):
+        rc, summary, reasons = run("bench-one-cpu.log", expect="bench",
+                                   flavour="series")
+        self.assertEqual(rc, EXIT_OK, reasons)
+        self.assertRegex(summary, r"^bench \(series\): 1 measurements, clock tsc(-early)? \(\d+ ns\)$")
+
+    def test_coarse_clock_fails_with_one_message(self):
+        rc, summary, reasons = run("bench-coarse-clock.log", expect="bench",
+                                   flavour="series")
+        self.assertEqual(rc, EXIT_TESTS_FAILED)
+        self.assertIn("clock refined-jiffies", summary)
+        self.assertEqual(len(reasons), 1)
+        self.assertRegex(reasons[0], r"clocksource refined-jiffies\) resolves only "
+                         r"\d{6,} ns, coarser than 1000 ns")
+
+    def test_zero_figure_fails(self):
+        with open(os.path.join(LOGS, "bench-one-cpu.log")) as f:
+            text = f.read()
+        broken = "\n".join(
+            ",".join(l.split(",")[:4] + ["0.0", "0.0", "0.0"] + l.split(",")[7:])
+            if l.startswith("BENCH,") else l for l in text.splitlines())
+        rc, _, reasons = verdict(broken, "series", "bench", 1)
+        self.assertEqual(rc, EXIT_TESTS_FAILED)
+        self.assertIn("a figure that is zero", reasons[0])
+
+    def test_no_clock_line(self):
+        with open(os.path.join(LOGS, "bench-one-cpu.log")) as f:
+            text = "\n".join(l for l in f.read().splitlines()
+                             if not l.startswith("CLOCK,"))
+        rc, _, reasons = verdict(text, "series", "bench", 1)
+        self.assertEqual(rc, EXIT_NO_RESULT)
+        self.assertEqual(reasons, ["the benchmark printed no CLOCK line"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -15,9 +15,17 @@
  * than a page, a packet pipe is opened with its packet limit raised to its
  * capacity (F_SETPIPE_PKT_SZ) where the kernel has the opt-in.
  *
- * Output, one line per measurement:
+ * Before measuring, the clock is checked: its source (the kernel's current
+ * clocksource) and its resolution, measured as the smallest step between
+ * two readings that differ. A clock coarser than a microsecond (a guest
+ * that fell back to jiffies) ends the run with exit code 3: its figures
+ * would be multiples of the tick, or zero.
+ *
+ * Output: one CLOCK line, then one line per measurement:
+ *   CLOCK,<clocksource>,<resolution_ns>
  *   BENCH,<transport>,<pattern>,<size>,<ns_median>,<ns_min>,<ns_max>,<reps>,<reads>
- * Usage: packet_bench [-r reps] [-q]   (-q: a short run for smoke tests)
+ * Usage: packet_bench [-r reps] [-q] [-o transport,pattern,size]
+ *   -q  a short run; -o  only that one measurement (the harness's smoke test)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -124,6 +132,52 @@ static long long now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+#define CLOCKSOURCE "/sys/devices/system/clocksource/clocksource0/current_clocksource"
+#define FINEST_CLOCK_NS 1000
+
+/*
+ * The clock's real resolution: the smallest step between two readings
+ * that differ, over a few steps (clock_getres() reports the hrtimer
+ * resolution, not that of the clocksource behind CLOCK_MONOTONIC).
+ */
+static long long clock_resolution(void)
+{
+	long long best = -1, prev, t;
+	int steps;
+
+	for (steps = 0; steps < 20; steps++) {
+		prev = now_ns();
+		while ((t = now_ns()) == prev)
+			;
+		if (best < 0 || t - prev < best)
+			best = t - prev;
+	}
+	return best;
+}
+
+static void check_clock(char *out, size_t len)
+{
+	char source[64] = "unknown";
+	long long res;
+	FILE *f;
+
+	f = fopen(CLOCKSOURCE, "r");
+	if (f) {
+		if (fscanf(f, "%63s", source) != 1)
+			strcpy(source, "unknown");
+		fclose(f);
+	}
+	res = clock_resolution();
+	snprintf(out, len, "CLOCK,%s,%lld\n", source, res);
+	if (res > FINEST_CLOCK_NS) {
+		fputs(out, stdout);
+		fprintf(stderr,
+			"packet_bench: the clock (clocksource %s) resolves %lld ns, coarser than %d ns: no figure would mean anything\n",
+			source, res, FINEST_CLOCK_NS);
+		exit(3);
+	}
 }
 
 /* Big enough to time, small enough for an emulated guest. */
@@ -238,28 +292,40 @@ int main(int argc, char **argv)
 		{ "pair", pair }, { "pingpong", pingpong }, { "stream", stream },
 	};
 	static char report[64 * 1024];
-	unsigned int reps = 5, r, p, s;
+	unsigned int reps = 5, measured = 0, r, p, s;
+	char only_tr[16] = "", only_pat[16] = "";
+	size_t out = 0, only_size = 0;
 	int quick = 0, opt;
-	size_t out = 0;
 	enum transport t;
 
-	while ((opt = getopt(argc, argv, "r:q")) != -1) {
-		if (opt == 'r')
+	while ((opt = getopt(argc, argv, "r:qo:")) != -1) {
+		if (opt == 'r') {
 			reps = atoi(optarg);
-		else if (opt == 'q')
+		} else if (opt == 'q') {
 			quick = 1;
-		else
+		} else if (opt == 'o') {
+			if (sscanf(optarg, "%15[^,],%15[^,],%zu", only_tr, only_pat,
+				   &only_size) != 3) {
+				fprintf(stderr, "packet_bench: -o wants transport,pattern,size\n");
+				return 2;
+			}
+		} else {
 			return 2;
+		}
 	}
 	if (reps < 1 || reps > 100)
 		return 2;
 	buf = calloc(1, BUF_SIZE);
 	if (!buf)
 		die("calloc");
+	check_clock(report, sizeof(report));
+	out = strlen(report);
 
 	for (t = 0; t < NR_TRANSPORTS; t++) {
 		int fd[2];
 
+		if (*only_tr && strcmp(only_tr, transport_name[t]))
+			continue;
 		if (open_channel(t, fd, 1)) {
 			out += snprintf(report + out, sizeof(report) - out,
 					"# %s: unavailable (%s)\n",
@@ -268,23 +334,41 @@ int main(int argc, char **argv)
 		}
 		close_channel(fd);
 		for (p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++) {
+			if (*only_pat && strcmp(only_pat, patterns[p].name))
+				continue;
 			for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 				size_t size = t == EVENTFD ? 8 : sizes[s];
 				unsigned int n = iterations(size, quick), reads = 0;
 				double ns[100];
 
+				if (only_size && size != only_size)
+					continue;
 				for (r = 0; r < reps; r++)
 					ns[r] = patterns[p].fn(t, size, n, &reads);
 				qsort(ns, reps, sizeof(ns[0]), cmp_double);
+				/* A figure of zero is a broken clock, never a result. */
+				if (ns[0] <= 0) {
+					fputs(report, stdout);
+					fprintf(stderr, "packet_bench: %s %s %zu B measured %.1f ns\n",
+						transport_name[t], patterns[p].name, size, ns[0]);
+					return 3;
+				}
 				out += snprintf(report + out, sizeof(report) - out,
 						"BENCH,%s,%s,%zu,%.1f,%.1f,%.1f,%u,%.2f\n",
 						transport_name[t], patterns[p].name, size,
 						ns[reps / 2], ns[0], ns[reps - 1], reps,
 						(double)reads / ((double)n * reps));
+				measured++;
 				if (t == EVENTFD)
 					break;
 			}
 		}
+	}
+	if (!measured) {
+		fputs(report, stdout);
+		fprintf(stderr, "packet_bench: nothing measured%s%s\n",
+			*only_tr ? ": no such measurement as " : "", only_tr);
+		return 2;
 	}
 	/*
 	 * Print only at the end: console output while measuring would let
