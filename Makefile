@@ -18,7 +18,7 @@ expect_arm64-64k := all
 
 .PHONY: all help build run shell check selftest-harness check-series \
 	tree export update-tree check-patches check-debug check-arm64 check-mutants check-bisect host-test \
-	bench bench-host \
+	bench bench-host headers \
 	clean distclean
 
 all: run
@@ -38,7 +38,8 @@ help:
 	@echo "make check-arm64     the suite on the series for arm64, with 4 KiB and with 64 KiB pages"
 	@echo "make check-mutants   show that the suite fails on broken kernels"
 	@echo "make check-bisect    build every prefix of the series"
-	@echo "make host-test       run the suite on the running (host) kernel"
+	@echo "make host-test       run the suite on the running (host) kernel (build/host-test)"
+	@echo "make headers         the series' uapi headers in build/headers, linked as usr/"
 	@echo "make bench           benchmark base, stock and series (build/bench/)"
 	@echo "make bench-host      benchmark the running (host) kernel"
 	@echo "make clean           remove build outputs, keep the imported tree"
@@ -109,8 +110,10 @@ check-bisect:
 	$(S)/check-bisect.sh
 
 host-test:
-	$(S)/prepare-source.sh base >/dev/null
-	$(MAKE) -C tools/testing/selftests/pipe run_tests
+	$(S)/host-test.sh
+
+headers:
+	$(S)/install-headers.sh >/dev/null
 
 # Keeps every build/FLAVOUR/linux source tree (and the imported repository).
 clean:

@@ -22,13 +22,23 @@ note_rc "${PIPESTATUS[0]}"
 "$TOP/scripts/check-series.sh"
 note_rc $?
 
+# The suite's own build outside kselftest, 64- and 32-bit, and the
+# benchmark's host build: what make host-test and make bench-host use.
+"$TOP/scripts/host-test.sh" build
+note_rc $?
+
 # Broken guests must fail cleanly: the base and series kernels first (up
 # and smp4 boot the series kernel).
 make -s -C "$TOP" build KERNEL=base && make -s -C "$TOP" build KERNEL=series &&
 	"$TOP/scripts/check-faults.sh"
 note_rc $?
 
+# make bench's guest, in small: one measurement under -icount, twice.
+"$TOP/scripts/bench.sh" smoke
+note_rc $?
+
 # The suite on each flavour; its closing lines and their total come last.
 "$TOP/scripts/run-flavours.sh" base stock series up smp4
 note_rc $?
+
 exit $first_rc
