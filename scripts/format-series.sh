@@ -23,13 +23,15 @@ GIT_COMMITTER_NAME=$SERIES_NAME GIT_COMMITTER_EMAIL=$SERIES_EMAIL \
 git -C "$tree" format-patch -q --zero-commit --no-signature --cover-letter \
 	--base=base --subject-prefix=PATCH -o "$outdir" base..HEAD
 
-# Fill in the cover letter's subject and blurb.
+# Fill in the cover letter's subject and blurb; @BASE_TREE@ names the
+# pinned package the base comes from (scripts/tree.lock).
 subject=$(head -n 1 "$cover")
-python3 - "$outdir/0000-cover-letter.patch" "$cover" "$subject" <<'PY'
+base_tree="$(lock_get "$TREE_LOCK" package) $(lock_get "$TREE_LOCK" package-version)"
+python3 - "$outdir/0000-cover-letter.patch" "$cover" "$subject" "$base_tree" <<'PY'
 import sys
-path, cover, subject = sys.argv[1:]
+path, cover, subject, tree = sys.argv[1:]
 text = open(path).read()
-blurb = open(cover).read().split("\n", 1)[1].strip("\n")
+blurb = open(cover).read().split("\n", 1)[1].strip("\n").replace("@BASE_TREE@", tree)
 text = text.replace("*** SUBJECT HERE ***", subject, 1)
 text = text.replace("*** BLURB HERE ***", blurb, 1)
 open(path, "w").write(text)
