@@ -18,6 +18,7 @@ import sys
 HEADER = ["kernel", "clock", "transport", "pattern", "size",
           "ns_per_msg", "ns_min", "ns_max", "reps"]
 PATTERNS = ("pair", "pingpong", "stream")
+FINEST_CLOCK_NS = 1000          # as tools/pipe-bench and verdict.py
 
 
 def load(specs):
@@ -44,6 +45,10 @@ def load(specs):
                 reads[(kernel, clock, tr, pat, int(size))] = float(nreads)
         if (kernel, clock) not in clocks:
             sys.exit(f"bench-report: {path}: no CLOCK line (not a pipe-bench run?)")
+        source, res = clocks[(kernel, clock)]
+        if res > FINEST_CLOCK_NS:
+            sys.exit(f"bench-report: {path}: the guest's clock ({source}) resolves "
+                     f"{res} ns, coarser than {FINEST_CLOCK_NS} ns: no figure to report")
     return rows, reads, clocks
 
 
@@ -85,7 +90,7 @@ def repeatability(rows, previous):
             f"({'/'.join(map(str, key))}); {verdict} (goal <= 1%).", ""]
 
 
-def report(rows, reads, clocks, outdir, previous):
+def report(rows, reads, clocksources, outdir, previous):
     ns = {(r[0], r[1], r[2], r[3], r[4]): r[5] for r in rows}
     kernels = sorted({r[0] for r in rows}, key=["base", "stock", "series", "host"].index)
     clocks = sorted({r[1] for r in rows})
@@ -99,7 +104,7 @@ def report(rows, reads, clocks, outdir, previous):
            "count work, not the host's speed, and repeat exactly.", "",
            "| kernel | clock | guest clocksource | resolution (ns) |",
            "|---|---|---|---|"]
-    out += [f"| {k} | {c} | {src} | {res} |" for (k, c), (src, res) in sorted(clocks.items())]
+    out += [f"| {k} | {c} | {src} | {res} |" for (k, c), (src, res) in sorted(clocksources.items())]
     out.append("")
 
     for k in kernels:

@@ -172,7 +172,8 @@ class Verdict(unittest.TestCase):
 class BenchVerdict(unittest.TestCase):
     """Benchmark consoles: bench-coarse-clock is the guest setup that broke
     make bench (2 CPUs under -icount: the TSC marked unstable, jiffies);
-    bench-one-cpu is make check's smoke run on the one-CPU guest."""
+    bench-one-cpu the one-CPU guest that replaced it (one measurement on
+    the base kernel, as bench.sh smoke takes one on the series)."""
 
     def test_fine_clock(self):
         rc, summary, reasons = run("bench-one-cpu.log", expect="bench",
