@@ -40,6 +40,10 @@ progs=$(make -s -C "$suite" OUTPUT="$out" -f - <<<'include Makefile
 print: ; @echo $(TEST_GEN_PROGS)' print)
 [ -n "$progs" ] || die $EXIT_BUILD "the suite's Makefile lists no programs"
 bad=0 built=()
+# run_tests sources kselftest's runner through the same links as lib.mk.
+runner=$(make -s -C "$suite" OUTPUT="$out" -f - <<<'include Makefile
+print: ; @echo $(selfdir)/kselftest/runner.sh' print)
+[ -f "$runner" ] || { echo "host build: run_tests would need $runner, which is missing"; bad=1; }
 for prog in $progs; do
 	case $prog in
 	*_32) want='ELF 32-bit.*Intel 80386' ;;
