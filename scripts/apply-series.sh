@@ -11,6 +11,11 @@ tree=${1:?usage: apply-series.sh TREE}
 series=$TOP/patches/series
 [ -f "$series" ] || die $EXIT_USAGE "$series is missing"
 
+# Whether the tree had packet mode before the first patch: the patches
+# themselves add it, so asking after a failure would blame the tree.
+had_mode=
+git -C "$tree" grep -q PIPE_BUF_FLAG_PACKET -- include/linux/pipe_fs_i.h && had_mode=y
+
 while read -r patch; do
 	case $patch in ''|'#'*) continue ;; esac
 	[ -f "$TOP/patches/$patch" ] || die $EXIT_PATCH "patches/series names $patch, which does not exist"
@@ -18,7 +23,7 @@ while read -r patch; do
 		git -C "$tree" am --abort >/dev/null 2>&1 || true
 		# git am names each hunk that failed: "patch failed: FILE:LINE".
 		hunks=$(printf '%s\n' "$out" | sed -n 's/^error: patch failed: //p' | paste -sd ' ' -)
-		if git -C "$tree" grep -q PIPE_BUF_FLAG_PACKET -- include/linux/pipe_fs_i.h; then
+		if [ -n "$had_mode" ]; then
 			die $EXIT_PATCH "$patch does not apply: this tree already has packet mode (PIPE_BUF_FLAG_PACKET in include/linux/pipe_fs_i.h). Apply the series to the stripped 'base' tree; on a tree with upstream's mode only the selftests patch applies."
 		fi
 		die $EXIT_PATCH "$patch does not apply to $(git -C "$tree" log -1 --format='%h (%s)')${hunks:+: hunk at $hunks}"
