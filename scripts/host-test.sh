@@ -21,6 +21,11 @@ mkdir -p "$out"
 ksft() {
 	make -s -C "$suite" OUTPUT="$out" KHDR_INCLUDES="-isystem $include" "$@"
 }
+# ksft_value EXPR - what EXPR expands to in the suite's Makefile (after lib.mk).
+ksft_value() {
+	make -s -C "$suite" OUTPUT="$out" -f - print <<<"include Makefile
+print: ; @echo $1"
+}
 
 if [ "$mode" = run ]; then
 	say "the suite on the host kernel $(uname -r) (programs in $out)"
@@ -36,13 +41,11 @@ ksft all >"$log" 2>&1 || { tail -n 20 "$log"; die $EXIT_BUILD "the suite does no
 m32=
 [ "$(uname -m)" != x86_64 ] || m32=y
 echo 'int main(void) { return 0; }' | gcc -m32 -x c - -o /dev/null 2>/dev/null && m32=y
-progs=$(make -s -C "$suite" OUTPUT="$out" -f - <<<'include Makefile
-print: ; @echo $(TEST_GEN_PROGS)' print)
+progs=$(ksft_value '$(TEST_GEN_PROGS)')
 [ -n "$progs" ] || die $EXIT_BUILD "the suite's Makefile lists no programs"
 bad=0 built=()
 # run_tests sources kselftest's runner through the same links as lib.mk.
-runner=$(make -s -C "$suite" OUTPUT="$out" -f - <<<'include Makefile
-print: ; @echo $(selfdir)/kselftest/runner.sh' print)
+runner=$(ksft_value '$(selfdir)/kselftest/runner.sh')
 [ -f "$runner" ] || { echo "host build: run_tests would need $runner, which is missing"; bad=1; }
 for prog in $progs; do
 	case $prog in
