@@ -12,33 +12,55 @@
 . "$(dirname "$0")/lib.sh"
 
 first_rc=0
-note_rc() { [ "$1" -eq 0 ] || [ "$first_rc" -ne 0 ] || first_rc=$1; }
+steps=()
+logs=$BUILD/check
+mkdir -p "$logs"
+# step NAME CMD... - run one step, its output also kept in
+# build/check/NAME.log. The run ends with a line per step, and with the
+# last lines of each failed step: where the tail of a CI log shows them.
+step() {
+	local name=$1 log rc
+	shift
+	log=$logs/${name// /-}.log
+	set +e
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	[ "$rc" -eq 0 ] || [ "$first_rc" -ne 0 ] || first_rc=$rc
+	if [ "$rc" -eq 0 ]; then
+		steps+=("$(printf 'make check: %-30s ok' "$name")")
+	else
+		steps+=("$(printf 'make check: %-30s FAILED (exit %d), build/check/%s:' "$name" "$rc" "${log##*/}")")
+		while IFS= read -r line; do steps+=("    $line"); done < <(grep -v '^$' "$log" | tail -n 4)
+	fi
+}
 
-say "harness self-tests"
-set +e
-make -s -C "$TOP" selftest-harness 2>&1 | tail -n 3
-note_rc "${PIPESTATUS[0]}"
-
-"$TOP/scripts/check-series.sh"
-note_rc $?
+# unittest -v lists every test; the count and the verdict are enough here.
+harness_selftests() {
+	say "harness self-tests"
+	make -s -C "$TOP" selftest-harness 2>&1 | tail -n 3
+}
+step "harness self-tests" harness_selftests
+step "series checks" "$TOP/scripts/check-series.sh"
 
 # The suite's own build outside kselftest, 64- and 32-bit, and the
 # benchmark's host build: what make host-test and make bench-host use.
-"$TOP/scripts/host-test.sh" build
-note_rc $?
+step "suite build outside kselftest" "$TOP/scripts/host-test.sh" build
 
 # Broken guests must fail cleanly: the base and series kernels first (up
 # and smp4 boot the series kernel).
-make -s -C "$TOP" build KERNEL=base && make -s -C "$TOP" build KERNEL=series &&
-	"$TOP/scripts/check-faults.sh"
-note_rc $?
+broken_guests() {
+	make -s -C "$TOP" build KERNEL=base && make -s -C "$TOP" build KERNEL=series &&
+		"$TOP/scripts/check-faults.sh"
+}
+step "broken guests" broken_guests
 
 # make bench's guest, in small: one measurement under -icount, twice.
-"$TOP/scripts/bench.sh" smoke
-note_rc $?
+step "benchmark smoke" "$TOP/scripts/bench.sh" smoke
 
 # The suite on each flavour; its closing lines and their total come last.
-"$TOP/scripts/run-flavours.sh" base stock series up smp4
-note_rc $?
+step "suite on every flavour" "$TOP/scripts/run-flavours.sh" base stock series up smp4
 
+echo
+printf '%s\n' "${steps[@]}"
 exit $first_rc
