@@ -10,6 +10,9 @@
 #   Expect-fail: TEST   (one or more) a test that must not pass
 #   Expect-exit: N...   (optional) the exit codes the run may end with
 #                       (scripts/lib.sh); 1, tests failed, by default
+#   Append: WORDS       (optional) kernel command line words the guest of
+#                       this mutant boots with (a race that needs
+#                       preempt=full, say), after APPEND
 #
 # A mutant is caught when both hold:
 # - the run ends with one of its Expect-exit codes, which may be 1 (tests
@@ -35,6 +38,7 @@ for name in "$@"; do
 	patch=$TOP/scripts/mutants/$name.patch
 	[ -f "$patch" ] || die $EXIT_USAGE "no mutant $patch"
 	exits=$(sed -n 's/^Expect-exit: //p' "$patch")
+	append=$(sed -n 's/^Append: //p' "$patch" | paste -sd ' ')
 	for e in ${exits:-1}; do
 		case $e in
 		1|5|6|7|8) ;;
@@ -47,11 +51,12 @@ for name in "$@"; do
 	git -C "$src" apply "$patch" || die $EXIT_PATCH "mutant $name no longer applies to the series"
 	git -C "$src" commit -q -a -m "mutant: $name"
 
-	say "mutant $name: $(sed -n '/^Expect-/q;p' "$patch" | paste -sd ' ')"
+	say "mutant $name: $(sed -n '/^\(Expect-\|Append:\)/q;p' "$patch" | paste -sd ' ')"
 	"$TOP/scripts/build-kernel.sh" mutant
 	"$TOP/scripts/make-initramfs.sh" mutant
 	set +e
-	TIMEOUT=${TIMEOUT:-300} "$TOP/scripts/run-qemu.sh" mutant all >/dev/null 2>&1
+	APPEND="${APPEND:-} $append" TIMEOUT=${TIMEOUT:-300} \
+		"$TOP/scripts/run-qemu.sh" mutant all >/dev/null 2>&1
 	rc=$?
 	set -e
 	log=$BUILD/mutant/results/console-$name.log
