@@ -33,5 +33,6 @@ if ! diff -ru "$tmp/patch" "$tmp/top"; then
 	fail=1
 fi
 "$TOP/scripts/check-patches.sh" || fail=1
+"$TOP/scripts/check-fcntl-numbers.sh" || fail=1
 [ $fail -eq 0 ] || die $EXIT_TESTS_FAILED "series checks failed"
 say "series: patches/ round-trips, suite matches, checkpatch clean"

@@ -48,7 +48,7 @@ static const char *const transport_name[] = {
 static const size_t sizes[] = { 1, 64, 512, 4096, 16384, 65536 };
 
 #ifndef F_SETPIPE_PKT_SZ
-#define F_SETPIPE_PKT_SZ	(1024 + 15)
+#define F_SETPIPE_PKT_SZ	(1024 + 17)
 #endif
 
 static unsigned char *buf;

@@ -29,10 +29,6 @@
 
 #include "packet_util.h"
 
-#ifndef F_SETPIPE_PKT_SZ
-#define F_SETPIPE_PKT_SZ	(1024 + 15)
-#define F_GETPIPE_PKT_SZ	(1024 + 16)
-#endif
 #ifndef O_NOTIFICATION_PIPE
 #define O_NOTIFICATION_PIPE	O_EXCL	/* <linux/watch_queue.h> */
 #endif
@@ -1623,6 +1619,49 @@ TEST_F(fault_read, readv_fault_drops_the_rest_of_the_packet)
 }
 
 /*
+ * The same fault after stream data: the read returns the stream data it
+ * copied before the packet, and the packet stays whole (a page of stream
+ * data first, so that no kernel merges the packet into its buffer).
+ */
+TEST(fault_in_a_packet_after_stream_data_returns_the_stream_data)
+{
+	unsigned char *buf;
+	struct iovec iov[2];
+	int fds[2];
+	bool intact;
+	char *hole;
+	long n;
+
+	pg = page_size();
+	if (!packet_mode_supported())
+		SKIP(return, NO_PACKET_MODE);
+	ASSERT_EQ(0, pipe2(fds, O_NONBLOCK));
+	ASSERT_EQ(pg, write_pattern(fds[1], pg, 3));
+	ASSERT_EQ(0, fcntl(fds[1], F_SETFL, O_DIRECT | O_NONBLOCK));
+	ASSERT_EQ(100, write_pattern(fds[1], 100, 4));
+	hole = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(hole != MAP_FAILED);
+	buf = xmalloc(pg + 10);
+	iov[0] = (struct iovec){ .iov_base = buf, .iov_len = pg + 10 };
+	iov[1] = (struct iovec){ .iov_base = hole, .iov_len = pg };
+
+	n = readv(fds[0], iov, 2);
+	ASSERT_EQ(pg, n) {
+		TH_LOG("a read of stream data and a packet, faulting in the packet, gave %ld", n);
+	}
+	ASSERT_TRUE(check_pattern(buf, pg, 3));
+	ASSERT_EQ(100, read_pattern(fds[0], 100, 4, &intact)) {
+		TH_LOG("the packet did not stay whole after the fault");
+	}
+	ASSERT_TRUE(intact);
+	ASSERT_EQ(0, queued_bytes(fds[0]));
+	munmap(hole, pg);
+	free(buf);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/*
  * 9. Design points. (a) A packet of the whole ring needs an empty pipe:
  * without a booking, small packets written while it waits keep the pipe
  * non-empty and starve it for ever. (b) A read that leaves too little
@@ -2273,6 +2312,111 @@ TEST_F(big_waiter, splice_and_tee_into_a_stream_end_pass_a_booking)
 		TH_LOG("splice into a stream end with POLLOUT: %ld (%s)", n, strerror(errno));
 	}
 	EXPECT_EQ(1, write(self->small, "p", 1));
+	close(src[0]);
+	close(src[1]);
+}
+
+/*
+ * The same, blocking: a splice or tee of a packet into a stream end waits for
+ * the room its packet takes, not for that room and the booked room too. With
+ * a booking of the whole ring it would otherwise wait until the booking went,
+ * which needs an empty pipe, and a reader that stops once the room is there
+ * would wait for it for ever.
+ */
+TEST_F(big_waiter, blocking_splice_and_tee_into_a_stream_end_pass_a_booking)
+{
+	size_t len = 3 * pg;
+	int src[2], op;
+	bool intact;
+	pid_t kid;
+	long n;
+
+	/* One slot free: no read below finds the pipe full and wakes all */
+	ASSERT_TRUE(write_small(self->fds[1], 15));
+	START_BIG_WRITER();
+	self->small = reopen_fd(self->fds[1], O_WRONLY);
+	ASSERT_GE(self->small, 0);
+	ASSERT_EQ(0, pipe2(src, O_DIRECT));
+	set_pipe(_metadata, src[1], 4, 4);
+	ASSERT_EQ(len, write_pattern(src[1], len, 12));
+
+	for (op = 0; op < 2; op++) {
+		/* The tee filled the pipe: free one slot again */
+		if (op)
+			ASSERT_TRUE(read_small(self->fds[0], 1));
+		kid = spawn();
+		ASSERT_GE(kid, 0);
+		if (!kid) {
+			n = op ? splice(src[0], NULL, self->small, NULL, len, 0) :
+				 tee(src[0], self->small, len, 0);
+			_exit(n == (long)len ? 0 : 1);
+		}
+		ASSERT_BLOCKED(kid, op ? __NR_splice : __NR_tee,
+			       "a three-page packet spliced into a pipe with one slot free");
+		/* Room for the packet, not for the booking as well */
+		ASSERT_TRUE(read_small(self->fds[0], 2));
+		ASSERT_EQ(0, wait_kid(kid)) {
+			TH_LOG("a blocking %s into a stream end waits though its packet fits",
+			       op ? "splice" : "tee");
+		}
+	}
+	ASSERT_EQ(0, queued_bytes(src[0]));
+	ASSERT_TRUE(read_small(self->fds[0], 10));
+	for (op = 0; op < 2; op++) {
+		EXPECT_EQ(len, read_pattern(self->fds[0], len, 12, &intact));
+		EXPECT_TRUE(intact);
+	}
+	EXPECT_EQ(0, wait_kid(self->big));
+	EXPECT_EQ(self->cap, read_pattern(self->fds[0], self->cap, BIG_SEED, &intact));
+	EXPECT_TRUE(intact);
+	close(src[0]);
+	close(src[1]);
+}
+
+/*
+ * A non-blocking splice or tee refused by a full packet-mode end is a refused
+ * packet too: POLLOUT comes once that packet fits, not only once a packet of
+ * the limit would, and once it went in POLLOUT means a packet of the limit
+ * again.
+ */
+TEST_F(big_waiter, splice_and_tee_refused_by_a_full_packet_end_get_pollout_once_they_fit)
+{
+	struct pollfd pfd = { .fd = self->fds[1], .events = POLLOUT };
+	size_t len = 5 * pg;
+	int src[2], op;
+	bool intact;
+	long n;
+
+	ASSERT_EQ(0, pipe2(src, O_DIRECT));
+	set_pipe(_metadata, src[1], 8, 8);
+	for (op = 0; op < 2; op++) {
+		const char *what = op ? "splice" : "tee";
+
+		ASSERT_TRUE(write_small(self->fds[1], 16));
+		ASSERT_EQ(len, write_pattern(src[1], len, 20 + op));
+		n = op ? splice(src[0], NULL, self->fds[1], NULL, len, SPLICE_F_NONBLOCK) :
+			 tee(src[0], self->fds[1], len, SPLICE_F_NONBLOCK);
+		ASSERT_EQ(-1, n);
+		ASSERT_EQ(EAGAIN, errno);
+		ASSERT_TRUE(read_small(self->fds[0], 5));
+		EXPECT_EQ(1, poll(&pfd, 1, 0)) {
+			TH_LOG("no POLLOUT with room for the five-page packet a %s was refused",
+			       what);
+		}
+		n = op ? splice(src[0], NULL, self->fds[1], NULL, len, SPLICE_F_NONBLOCK) :
+			 tee(src[0], self->fds[1], len, SPLICE_F_NONBLOCK);
+		ASSERT_EQ(len, n);
+		ASSERT_TRUE(read_small(self->fds[0], 5));
+		EXPECT_EQ(0, poll(&pfd, 1, 0)) {
+			TH_LOG("POLLOUT still counts the packet of a %s that went in", what);
+		}
+		ASSERT_TRUE(read_small(self->fds[0], 6));
+		EXPECT_EQ(len, read_pattern(self->fds[0], len, 20 + op, &intact));
+		EXPECT_TRUE(intact);
+		if (!op)
+			EXPECT_EQ(len, read_pattern(src[0], len, 20, &intact));
+		ASSERT_EQ(0, queued_bytes(src[0]));
+	}
 	close(src[0]);
 	close(src[1]);
 }
