@@ -2206,6 +2206,120 @@ TEST(stream_writer_behind_a_booking_gets_the_slot_a_read_frees)
 }
 
 /*
+ * 6. The lock-free room checks (wait conditions, poll) read head and tail
+ * as a pair: read one at a time while a reader and a writer both move
+ * them, a full pipe can look empty or the reverse, and a waiter whose
+ * wakeup came only at its threshold would sleep on with its room free.
+ * Not reproducible on demand; here every kind of writer races readers for
+ * many packets: blocking packets of the limit (booking), one-byte packets,
+ * a non-blocking poll loop and stream bytes. Everything must arrive, whole.
+ */
+#define MIXED_BIG	50
+#define MIXED_NB	50
+#define MIXED_SMALL	200
+#define MIXED_STREAM	200
+
+static void write_marked(int fd, size_t len, char mark, unsigned int n, bool poll_loop)
+{
+	char *buf = xmalloc(len);
+
+	memset(buf, mark, len);
+	while (n) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		ssize_t w = write(fd, buf, len);
+
+		if (w == (ssize_t)len) {
+			n--;
+			continue;
+		}
+		if (!poll_loop || w != -1 || errno != EAGAIN)
+			_exit(1);
+		if (poll(&pfd, 1, GUARD_SECS * 1000) != 1)
+			_exit(2);	/* no POLLOUT for GUARD_SECS */
+	}
+	_exit(0);
+}
+
+TEST(every_writer_gets_in_while_readers_and_writers_race)
+{
+	unsigned int got[4] = { 0 }, want[4] = { MIXED_BIG, MIXED_NB, MIXED_SMALL, MIXED_STREAM };
+	const char marks[3] = { 'B', 'N', 's' };
+	size_t lens[3];
+	int fds[2], nb, plain, i;
+	pid_t kid[4];
+	char *buf;
+
+	pg = page_size();
+	if (!packet_mode_supported())
+		SKIP(return, NO_PACKET_MODE);
+	if (!pkt_limit_supported())
+		SKIP(return, NO_PKT_LIMIT);
+	lens[0] = 4 * pg;
+	lens[1] = 2 * pg;
+	lens[2] = 1;
+	buf = xmalloc(6 * pg);
+	ASSERT_EQ(0, pipe2(fds, O_DIRECT));
+	set_pipe(_metadata, fds[1], 16, 4);
+	nb = reopen_fd(fds[1], O_WRONLY);
+	ASSERT_GE(nb, 0);
+	ASSERT_EQ(0, fcntl(nb, F_SETFL, O_DIRECT | O_NONBLOCK));
+	plain = reopen_fd(fds[1], O_WRONLY);
+	ASSERT_GE(plain, 0);
+
+	for (i = 0; i < 4; i++) {
+		kid[i] = spawn();
+		ASSERT_GE(kid[i], 0);
+		if (!kid[i]) {
+			close(fds[0]);
+			if (i == 3)
+				write_marked(plain, 1, 'x', MIXED_STREAM, false);
+			write_marked(i == 1 ? nb : fds[1], lens[i], marks[i], want[i], i == 1);
+		}
+	}
+	close(nb);
+	close(plain);
+	close(fds[1]);
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		ssize_t n, k = 0;
+
+		ASSERT_EQ(1, poll(&pfd, 1, GUARD_SECS * 1000)) {
+			TH_LOG("nothing to read for %d s; in so far:", GUARD_SECS);
+			TH_LOG("big %u/%u, non-blocking %u/%u, small %u/%u, stream %u/%u",
+			       got[0], want[0], got[1], want[1], got[2], want[2],
+			       got[3], want[3]);
+		}
+		n = read(fds[0], buf, 6 * pg);
+		if (n == 0)
+			break;
+		ASSERT_GT(n, 0);
+		while (k < n && buf[k] == 'x')
+			k++;
+		got[3] += k;
+		if (k == n)
+			continue;
+		for (i = 0; i < 3 && buf[k] != marks[i]; i++)
+			;
+		ASSERT_LT(i, 3) {
+			TH_LOG("a read returned an unknown byte 0x%02x", buf[k]);
+		}
+		ASSERT_EQ(lens[i], n - k) {
+			TH_LOG("a '%c' packet of %zu bytes read as %zd", marks[i], lens[i], n - k);
+		}
+		while (++k < n)
+			ASSERT_EQ(marks[i], buf[k]);
+		got[i]++;
+	}
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(want[i], got[i]);
+		EXPECT_EQ(0, wait_kid(kid[i]));
+	}
+	close(fds[0]);
+	free(buf);
+}
+
+/*
  * 2. A non-blocking writer whose packet is smaller than the limit but does
  * not fit gets EAGAIN. POLLOUT must come once that packet fits, and not
  * before: waiting for room for a packet of the limit may wait for ever if
@@ -2374,6 +2488,73 @@ TEST_F(big_waiter, blocking_splice_and_tee_into_a_stream_end_pass_a_booking)
 }
 
 /*
+ * A splice past a booking asks readers for a wakeup at its packet's room.
+ * When another wakeup (a read of a full pipe) let it in instead, the
+ * request stays behind; a larger packet that waits next must still be
+ * woken once its room comes (review round four).
+ */
+TEST_F(big_waiter, splice_past_a_booking_is_woken_after_a_smaller_one_got_in)
+{
+	int a_src[2], b_src[2];
+	unsigned char *buf;
+	pid_t a, b;
+	bool intact;
+	long n;
+
+	ASSERT_EQ(4 * pg, write_pattern(self->fds[1], 4 * pg, 30));
+	ASSERT_TRUE(write_small(self->fds[1], 11));
+	START_BIG_WRITER();
+	self->small = reopen_fd(self->fds[1], O_WRONLY);
+	ASSERT_GE(self->small, 0);
+	ASSERT_EQ(0, pipe2(a_src, O_DIRECT));
+	set_pipe(_metadata, a_src[1], 4, 4);
+	ASSERT_EQ(2 * pg, write_pattern(a_src[1], 2 * pg, 31));
+	ASSERT_EQ(0, pipe2(b_src, O_DIRECT));
+	set_pipe(_metadata, b_src[1], 4, 4);
+	ASSERT_EQ(3 * pg, write_pattern(b_src[1], 3 * pg, 32));
+
+	/* A: two pages through the stream end, one slot free: it waits */
+	a = spawn();
+	ASSERT_GE(a, 0);
+	if (!a)
+		_exit(tee(a_src[0], self->small, 2 * pg, 0) == (long)(2 * pg) ? 0 : 1);
+	ASSERT_BLOCKED(a, __NR_tee, "a two-page packet into a pipe with one slot free");
+	/* A stream byte fills the pipe; reading the 4-page packet lets A in */
+	ASSERT_EQ(1, write(self->small, "p", 1));
+	ASSERT_EQ(4 * pg, read_pattern(self->fds[0], 4 * pg, 30, &intact));
+	ASSERT_TRUE(intact);
+	ASSERT_EQ(0, wait_kid(a));
+
+	/* B: three pages, two slots free: it waits; three reads make room */
+	b = spawn();
+	ASSERT_GE(b, 0);
+	if (!b)
+		_exit(tee(b_src[0], self->small, 3 * pg, 0) == (long)(3 * pg) ? 0 : 1);
+	ASSERT_BLOCKED(b, __NR_tee, "a three-page packet into a pipe with two slots free");
+	ASSERT_TRUE(read_small(self->fds[0], 3));
+	ASSERT_EQ(0, wait_kid(b)) {
+		TH_LOG("a tee past a booking still waits with room for its packet");
+	}
+
+	ASSERT_TRUE(read_small(self->fds[0], 8));
+	buf = xmalloc(4 * pg);
+	n = read(self->fds[0], buf, 4 * pg);
+	/* The stream byte comes with the packet behind it */
+	EXPECT_EQ(1 + 2 * pg, n);
+	EXPECT_TRUE(n == (long)(1 + 2 * pg) && buf[0] == 'p' && check_pattern(buf + 1, 2 * pg, 31));
+	free(buf);
+	EXPECT_EQ(3 * pg, read_pattern(self->fds[0], 3 * pg, 32, &intact));
+	EXPECT_TRUE(intact);
+	EXPECT_EQ(0, wait_kid(self->big));
+	EXPECT_EQ(self->cap, read_pattern(self->fds[0], self->cap, BIG_SEED, &intact));
+	EXPECT_TRUE(intact);
+	close(a_src[0]);
+	close(a_src[1]);
+	close(b_src[0]);
+	close(b_src[1]);
+}
+
+/*
  * A non-blocking splice or tee refused by a full packet-mode end is a refused
  * packet too: POLLOUT comes once that packet fits, not only once a packet of
  * the limit would, and once it went in POLLOUT means a packet of the limit
@@ -2415,6 +2596,82 @@ TEST_F(big_waiter, splice_and_tee_refused_by_a_full_packet_end_get_pollout_once_
 		EXPECT_TRUE(intact);
 		if (!op)
 			EXPECT_EQ(len, read_pattern(src[0], len, 20, &intact));
+		ASSERT_EQ(0, queued_bytes(src[0]));
+	}
+	close(src[0]);
+	close(src[1]);
+}
+
+/*
+ * A full destination that may not wait is EAGAIN before the source is
+ * looked at, as upstream has it: splice and tee from a source at end of
+ * file must not return 0 there (a tee() loop would stop as if done).
+ */
+TEST_F(big_waiter, full_packet_end_is_eagain_even_for_a_source_at_eof)
+{
+	int src[2], op;
+	long n;
+
+	ASSERT_TRUE(write_small(self->fds[1], 16));
+	ASSERT_EQ(0, pipe2(src, O_DIRECT));
+	close(src[1]);
+	for (op = 0; op < 2; op++) {
+		n = op ? splice(src[0], NULL, self->fds[1], NULL, pg, SPLICE_F_NONBLOCK) :
+			 tee(src[0], self->fds[1], pg, SPLICE_F_NONBLOCK);
+		EXPECT_EQ(-1, n) {
+			TH_LOG("%s from a source at end of file into a full pipe gave %ld",
+			       op ? "splice" : "tee", n);
+		}
+		EXPECT_EQ(EAGAIN, errno);
+	}
+	close(src[0]);
+}
+
+/*
+ * Part of a packet spliced or teed in (a length that ends inside it) is a
+ * smaller packet: it does not end another writer's refusal of a larger one.
+ */
+TEST_F(big_waiter, part_of_a_packet_spliced_in_keeps_a_larger_refusal)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	size_t len = 5 * pg;
+	int src[2], op;
+	bool intact;
+	long n;
+
+	self->small = reopen_fd(self->fds[1], O_WRONLY);
+	ASSERT_GE(self->small, 0);
+	ASSERT_EQ(0, fcntl(self->small, F_SETFL, O_DIRECT | O_NONBLOCK));
+	pfd.fd = self->small;
+	ASSERT_EQ(0, pipe2(src, O_DIRECT));
+	set_pipe(_metadata, src[1], 8, 8);
+	for (op = 0; op < 2; op++) {
+		ASSERT_TRUE(write_small(self->fds[1], 16));
+		ASSERT_EQ(-1, write_pattern(self->small, len, 40 + op));
+		ASSERT_EQ(EAGAIN, errno);
+		ASSERT_TRUE(read_small(self->fds[0], 6));
+		ASSERT_EQ(len, write_pattern(src[1], len, 42));
+		n = op ? splice(src[0], NULL, self->fds[1], NULL, 1, SPLICE_F_NONBLOCK) :
+			 tee(src[0], self->fds[1], 1, SPLICE_F_NONBLOCK);
+		ASSERT_EQ(1, n);
+		EXPECT_EQ(1, poll(&pfd, 1, 0)) {
+			TH_LOG("no POLLOUT for the refused packet once one byte of a %s went in",
+			       op ? "splice" : "tee");
+		}
+		EXPECT_EQ(len, write_pattern(self->small, len, 40 + op));
+		ASSERT_TRUE(read_small(self->fds[0], 10));
+		ASSERT_EQ(1, read_pattern(self->fds[0], 1, 42, &intact));
+		EXPECT_EQ(len, read_pattern(self->fds[0], len, 40 + op, &intact));
+		EXPECT_TRUE(intact);
+		/* The source keeps all of it after tee, the rest after splice */
+		if (op) {
+			unsigned char *rest = xmalloc(len);
+
+			EXPECT_EQ(len - 1, read(src[0], rest, len));
+			free(rest);
+		} else {
+			EXPECT_EQ(len, read_pattern(src[0], len, 42, &intact));
+		}
 		ASSERT_EQ(0, queued_bytes(src[0]));
 	}
 	close(src[0]);
