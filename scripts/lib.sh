@@ -132,23 +132,49 @@ fetch_deb() {
 SERIES_NAME=${SERIES_NAME:-Packet Pipe Team}
 SERIES_EMAIL=${SERIES_EMAIL:-team@packet-pipe.invalid}
 
+# A flavour is one record, scripts/flavours/NAME: a kernel tree, how it
+# is built and how it is booted (as rcutorture keeps a scenario in
+# configs/rcu/). Adding a flavour is adding a file. "key: value" lines,
+# all but about optional:
+#
+#   about:   one line for "make help"
+#   source:  base, stock or series: the tree prepare-source.sh checks out
+#            (managed: a tree check-bisect.sh or check-mutants.sh sets up)
+#   kernel:  the flavour whose kernel and initramfs this one boots (its own)
+#   arch:    x86_64 (default) or arm64: scripts/arch/ARCH.sh and .config
+#   config:  config fragments after the common ones, relative to scripts/
+#   cpus:    CPUs of the guest (2)
+#   boot:    words for the kernel command line
+#   expect:  what the suite must show (verdict.py): skip, pass or all (pass)
+FLAVOURS=$TOP/scripts/flavours
+
+flavour_names() {
+	(cd "$FLAVOURS" && ls)
+}
+
+# flavour_field FLAVOUR KEY [DEFAULT]
+flavour_field() {
+	local record=$FLAVOURS/$1 value
+	[ -f "$record" ] ||
+		die $EXIT_USAGE "unknown flavour '$1' (scripts/flavours/: $(flavour_names | paste -sd ' '))"
+	value=$(sed -n "s/^$2:[[:space:]]*//p" "$record" | tail -n 1)
+	echo "${value:-${3:-}}"
+}
+
 # Source directory of a kernel flavour. Every flavour keeps its source in
 # build/FLAVOUR/linux and its objects in build/FLAVOUR/obj: the same
 # relative path, so ccache (CCACHE_BASEDIR=build) shares hits between them.
+# stock is the imported repository itself (tag import).
 flavour_src() {
-	case $1 in
-	stock) echo "$KERNEL_REPO" ;;
-	*) echo "$BUILD/$1/linux" ;;
-	esac
+	if [ "$(flavour_field "$1" source)" = stock ]; then
+		echo "$KERNEL_REPO"
+	else
+		echo "$BUILD/$1/linux"
+	fi
 }
 
-# The architecture a flavour runs on. The arm64 flavours are the series
-# kernel cross-built for arm64 with 4 KiB and with 64 KiB pages.
 flavour_arch() {
-	case $1 in
-	arm64-*) echo arm64 ;;
-	*) echo x86_64 ;;
-	esac
+	flavour_field "$1" arch x86_64
 }
 
 # load_arch FLAVOUR - set what differs between architectures (kernel ARCH
@@ -160,44 +186,37 @@ load_arch() {
 }
 
 # Config fragments on top of tinyconfig, in order (where two set one
-# option, the later wins). One config for all x86-64 flavours but debug,
-# so that ccache shares the builds.
+# option, the later wins): the common ones, then the record's. One config
+# for all x86-64 flavours but debug, so that ccache shares the builds.
 flavour_fragments() {
-	local arch
-	arch=$(flavour_arch "$1")
+	local f
 	echo "$TOP/scripts/platform.config"
-	echo "$TOP/scripts/arch/$arch.config"
-	[ "$arch" = x86_64 ] || echo "$TOP/scripts/arch/$1.config"
+	echo "$TOP/scripts/arch/$(flavour_arch "$1").config"
 	echo "$TOP/tools/testing/selftests/pipe/config"
 	echo "$TOP/scripts/lockup.config"
-	[ "$1" != debug ] || echo "$TOP/scripts/debug.config"
+	for f in $(flavour_field "$1" config); do
+		echo "$TOP/scripts/$f"
+	done
 }
 
-# The up and smp4 flavours boot the series kernel in another way: on one
-# CPU without preemption (a task that spins in the kernel locks the
-# machine up, and the soft lockup detector ends the run), and preemptible
-# on 4 CPUs (where races show). The kernel picks the preemption model at
-# boot (CONFIG_PREEMPT_DYNAMIC), as distribution kernels do.
+# A flavour may boot another's kernel in another way (up, smp4: the series
+# kernel on one CPU without preemption, or preemptible on 4 CPUs): the
+# kernel picks the preemption model at boot (CONFIG_PREEMPT_DYNAMIC), as
+# distribution kernels do, and no second build is needed.
 flavour_kernel() {
-	case $1 in
-	up|smp4) echo series ;;
-	*) echo "$1" ;;
-	esac
+	flavour_field "$1" kernel "$1"
 }
 
 flavour_cpus() {
-	case $1 in
-	up) echo 1 ;;
-	smp4) echo 4 ;;
-	*) echo 2 ;;
-	esac
+	flavour_field "$1" cpus 2
 }
 
 flavour_append() {
-	case $1 in
-	up) echo preempt=none ;;
-	smp4) echo preempt=full ;;
-	esac
+	flavour_field "$1" boot
+}
+
+flavour_expect() {
+	flavour_field "$1" expect pass
 }
 
 PACKAGES_LOCK=$TOP/scripts/packages.lock

@@ -2,29 +2,31 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # prepare-source.sh FLAVOUR - check out the source of one kernel flavour
-# in build/FLAVOUR/linux and print its commit id.
+# in build/FLAVOUR/linux and print its commit id. The flavour's record
+# (scripts/flavours/FLAVOUR) names its source:
 #
 #   stock   Debian's tree as shipped (tag "import": upstream's packet mode)
 #   base    stock with packet mode stripped (tag "base")
 #   series  base + every patch in patches/series, applied with git am
-#   debug   the series again, built with scripts/debug.config on top
-#   arm64-4k, arm64-64k  the series again, cross-built for arm64
-#   other   a tree that check-bisect.sh or check-mutants.sh checked out
+#   managed a tree that check-bisect.sh or check-mutants.sh checked out
 
 . "$(dirname "$0")/lib.sh"
 
 flavour=${1:?usage: prepare-source.sh FLAVOUR}
 "$TOP/scripts/import-tree.sh"
 
-case $flavour in
+source=$(flavour_field "$flavour" source)
+case $source in
 stock) start=import ;;
-base|series|debug|arm64-4k|arm64-64k) start=base ;;
-*)	# bisect, mutant: trees that check-bisect.sh and check-mutants.sh
+base|series) start=base ;;
+managed)
+	# bisect, mutant: trees that check-bisect.sh and check-mutants.sh
 	# step through themselves
 	[ -e "$(flavour_src "$flavour")/.git" ] ||
-		die $EXIT_USAGE "unknown flavour '$flavour' (stock, base or series)"
+		die $EXIT_USAGE "flavour '$flavour': its tree is set up by check-bisect.sh or check-mutants.sh"
 	git -C "$(flavour_src "$flavour")" rev-parse HEAD
 	exit 0 ;;
+*)	die $EXIT_USAGE "flavour '$flavour' boots another's kernel, or names no source (scripts/flavours/$flavour)" ;;
 esac
 
 src=$(flavour_src "$flavour")
@@ -34,8 +36,7 @@ checkout_worktree "$src" "$start"
 # (tools/testing/selftests/{lib.mk,kselftest*.h} are links through here).
 [ -e "$BUILD/ksft" ] || ln -sfn "$flavour/linux/tools/testing/selftests" "$BUILD/ksft"
 
-# Every flavour but base and stock is the series.
-if [ "$start" = base ] && [ "$flavour" != base ]; then
+if [ "$source" = series ]; then
 	"$TOP/scripts/apply-series.sh" "$src" >&2
 fi
 git -C "$src" rev-parse HEAD

@@ -17,8 +17,8 @@
 
 . "$(dirname "$0")/lib.sh"
 
-flavour=${1:?usage: run-qemu.sh FLAVOUR [skip|pass|all]}
-expect=${2:-pass}
+flavour=${1:?usage: run-qemu.sh FLAVOUR [skip|pass|all|any]}
+expect=${2:-$(flavour_expect "$flavour")}
 out=$BUILD/$(flavour_kernel "$flavour")
 results=${RESULTS:-$BUILD/$flavour/results}
 load_arch "$flavour"
