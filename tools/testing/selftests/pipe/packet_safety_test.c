@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -2600,6 +2601,127 @@ TEST_F(big_waiter, splice_and_tee_refused_by_a_full_packet_end_get_pollout_once_
 	}
 	close(src[0]);
 	close(src[1]);
+}
+
+/*
+ * Three splices past a booking wait for 2, 3 and 4 slots; the request is
+ * the smallest, 2. A read serves it and wakes them all, and the 4-slot one
+ * runs first and asks anew, for 4. The 3-slot one, woken by the same read,
+ * finds 4 asked for and must ask for its own 3, or nobody wakes it when
+ * its room comes (review round four, second pass). The order is forced on
+ * one CPU with real-time priorities: the reader above the others, a
+ * splicer that waits for a go above the reader.
+ */
+FIXTURE(pass_order) {
+	int fds[2], stream, src[3][2], go[2];
+};
+
+FIXTURE_SETUP(pass_order)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	cpu_set_t one;
+	int i;
+
+	pg = page_size();
+	if (!packet_mode_supported())
+		SKIP(return, NO_PACKET_MODE);
+	if (!pkt_limit_supported())
+		SKIP(return, NO_PKT_LIMIT);
+	if (sched_setscheduler(0, SCHED_FIFO, &sp))
+		SKIP(return, "no real-time scheduling here (%s): the order cannot be forced",
+		     strerror(errno));
+	sp.sched_priority = 0;
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &sp));
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, pipe2(self->fds, O_DIRECT));
+	set_pipe(_metadata, self->fds[1], 8, 8);
+	self->stream = reopen_fd(self->fds[1], O_WRONLY);
+	ASSERT_GE(self->stream, 0);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, pipe2(self->src[i], O_DIRECT));
+		set_pipe(_metadata, self->src[i][1], 8, 8);
+		ASSERT_EQ((i + 2) * pg, write_pattern(self->src[i][1], (i + 2) * pg, 50 + i));
+	}
+	ASSERT_EQ(0, pipe(self->go));
+	signal(SIGPIPE, SIG_IGN);
+}
+
+FIXTURE_TEARDOWN(pass_order)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	int i;
+
+	sched_setscheduler(0, SCHED_OTHER, &sp);
+	reap_kids();
+	close(self->fds[0]);
+	close(self->fds[1]);
+	close(self->stream);
+	close(self->go[0]);
+	close(self->go[1]);
+	for (i = 0; i < 3; i++) {
+		close(self->src[i][0]);
+		close(self->src[i][1]);
+	}
+}
+
+/*
+ * A child that splices @len bytes from @src into @stream; with @prio, at
+ * that real-time priority once a byte comes from @go.
+ */
+static pid_t pass_splicer(int src, int stream, size_t len, int prio, int go)
+{
+	pid_t kid = spawn();
+	char c;
+
+	if (kid)
+		return kid;
+	if (prio) {
+		struct sched_param sp = { .sched_priority = prio };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp) || read(go, &c, 1) != 1)
+			_exit(2);
+	}
+	_exit(splice(src, NULL, stream, NULL, len, 0) == (ssize_t)len ? 0 : 1);
+}
+
+TEST_F(pass_order, splice_past_a_booking_asks_again_after_a_larger_request)
+{
+	struct sched_param sp = { .sched_priority = 30 };
+	pid_t big, two, three, four;
+
+	/* Seven of eight slots used; a 5-slot packet writer books */
+	ASSERT_TRUE(write_small(self->fds[1], 7));
+	big = spawn();
+	ASSERT_GE(big, 0);
+	if (!big)
+		_exit(write_pattern(self->fds[1], 5 * pg, 53) == (ssize_t)(5 * pg) ? 0 : 1);
+	ASSERT_BLOCKED(big, __NR_write, "a 5-slot packet into a pipe with one slot free");
+	two = pass_splicer(self->src[0][0], self->stream, 2 * pg, 0, -1);
+	ASSERT_GE(two, 0);
+	ASSERT_BLOCKED(two, __NR_splice, "a 2-slot splice past the booking");
+	three = pass_splicer(self->src[1][0], self->stream, 3 * pg, 0, -1);
+	ASSERT_GE(three, 0);
+	ASSERT_BLOCKED(three, __NR_splice, "a 3-slot splice past the booking");
+	four = pass_splicer(self->src[2][0], self->stream, 4 * pg, 40, self->go[0]);
+	ASSERT_GE(four, 0);
+	ASSERT_BLOCKED(four, __NR_read, "the 4-slot splicer waiting for its go");
+
+	/* Above the splicers: the read runs on, then the 4-slot one asks */
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO, &sp));
+	ASSERT_TRUE(read_small(self->fds[0], 1));
+	ASSERT_EQ(1, write(self->go[1], "g", 1));
+	sp.sched_priority = 0;
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &sp));
+	ASSERT_EQ(0, wait_kid(two));
+	ASSERT_BLOCKED(three, __NR_splice, "the 3-slot splice with two slots free");
+
+	/* Five of eight slots used: room for the 3-slot packet */
+	ASSERT_TRUE(read_small(self->fds[0], 3));
+	ASSERT_EQ(0, wait_kid(three)) {
+		TH_LOG("a splice past a booking sleeps with room for its packet");
+	}
 }
 
 /*
