@@ -157,7 +157,7 @@ flavour_field() {
 	local record=$FLAVOURS/$1 value
 	[ -f "$record" ] ||
 		die $EXIT_USAGE "unknown flavour '$1' (scripts/flavours/: $(flavour_names | paste -sd ' '))"
-	value=$(sed -n "s/^$2:[[:space:]]*//p" "$record" | tail -n 1)
+	value=$(lock_get "$record" "$2" | tail -n 1)
 	echo "${value:-${3:-}}"
 }
 
