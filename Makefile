@@ -5,6 +5,10 @@
 
 KERNEL ?= series
 S := scripts
+# The kernel trees (scripts/trees/*.lock). TREE=T picks one for tree,
+# export, update-tree, check-series and check-bisect; the last two check
+# every tree when none is given, the others default to 6.12.
+TREES := $(sort $(basename $(notdir $(wildcard $(S)/trees/*.lock))))
 
 .PHONY: all help build run shell check selftest-harness check-series \
 	tree export update-tree check-patches check-debug check-arm64 check-mutants check-bisect host-test \
@@ -21,14 +25,17 @@ help:
 	@$(S)/list-flavours.sh
 	@echo "make shell KERNEL=F  interactive shell in flavour F's guest"
 	@echo "make build KERNEL=F  only build flavour F's kernel and initramfs"
-	@echo "make tree            dev tree with the series as commits (build/dev)"
-	@echo "make export          regenerate patches/ and the top-level suite from build/dev"
-	@echo "make update-tree     move the pins (scripts/*.lock) to the newest packages served;"
-	@echo "                     VERSION=V picks the kernel package's version"
+	@echo "make tree            dev tree with the series as commits (build/dev; TREE=7.3:"
+	@echo "                     build/dev-7.3 with patches/mainline/)"
+	@echo "make export          regenerate the series and the top-level suite from the dev tree"
+	@echo "                     (TREE=7.3: patches/mainline/ from build/dev-7.3)"
+	@echo "make update-tree     move the pins (scripts/*.lock, scripts/trees/TREE.lock) to the"
+	@echo "                     newest packages served; VERSION=V picks the kernel package's version"
+	@echo "make check-series    both series round-trip, match the suite, pass checkpatch (or TREE=T)"
 	@echo "make check-debug     the suite on the series kernel with lockdep, KASAN, UBSAN, ..."
 	@echo "make check-arm64     the suite on the series for arm64, with 4 KiB and with 64 KiB pages"
 	@echo "make check-mutants   show that the suite fails on broken kernels"
-	@echo "make check-bisect    build every prefix of the series"
+	@echo "make check-bisect    build, boot and test every prefix of both series (or TREE=T)"
 	@echo "make host-test       run the suite on the running (host) kernel (build/host-test)"
 	@echo "make headers         the series' uapi headers in build/headers, linked as usr/"
 	@echo "make bench           benchmark base, stock and series (build/bench/)"
@@ -53,7 +60,7 @@ selftest-harness:
 	python3 -m unittest discover -s $(S)/tests -t $(S) -v
 
 check-series:
-	$(S)/check-series.sh
+	@set -e; for t in $(or $(TREE),$(TREES)); do TREE=$$t $(S)/check-series.sh; done
 
 tree:
 	$(S)/make-tree.sh
@@ -98,7 +105,7 @@ check-mutants:
 	$(S)/check-mutants.sh
 
 check-bisect:
-	$(S)/check-bisect.sh
+	@set -e; for t in $(or $(TREE),$(TREES)); do TREE=$$t $(S)/check-bisect.sh; done
 
 host-test:
 	$(S)/host-test.sh

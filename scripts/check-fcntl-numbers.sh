@@ -4,12 +4,18 @@
 # check-fcntl-numbers.sh [PATCH...] - no patch may add an fcntl command at
 # a number mainline already uses (scripts/mainline-fcntl.table): a program
 # built against our header would issue mainline's command on a newer
-# kernel. Checks the lines the patches add (patches/*.patch by default).
+# kernel. Checks the lines the patches add (the series of every tree by
+# default: patches/*.patch, patches/mainline/*.patch).
 
 . "$(dirname "$0")/lib.sh"
 
 table=$TOP/scripts/mainline-fcntl.table
-[ $# -gt 0 ] || set -- "$TOP"/patches/*.patch
+if [ $# -eq 0 ]; then
+	for t in $(tree_names); do
+		select_tree "$t"
+		set -- "$@" "$SERIES_DIR"/*.patch
+	done
+fi
 bad=$(awk -v table="$table" '
 	BEGIN {
 		while ((getline line < table) > 0)

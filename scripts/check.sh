@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh - everything CI runs: the harness's own tests, the series checks
-# (export round trip, selftests copy, checkpatch), the suite on base (must
-# all skip), stock (must pass, XFAIL allowed), and series, up and smp4
-# (must all pass), and broken guests: a panic, a hang and three lockups
-# (must fail cleanly, each with its own code). Keeps going after a failure
+# of both trees (export round trip, selftests copy, checkpatch), the suite
+# on base (must all skip), stock (must pass, XFAIL allowed), series, up and
+# smp4 (must all pass), stock-7.3 and mainline (as their records in
+# scripts/flavours/ say), and broken guests: a panic, a hang and three
+# lockups (must fail cleanly, each with its own code). Keeps going after a failure
 # so that one run shows everything, and exits with the first failure's code.
 # make check-arm64 runs the arm64 flavours (CI runs it too).
 
@@ -41,7 +42,8 @@ harness_selftests() {
 	make -s -C "$TOP" selftest-harness 2>&1 | tail -n 3
 }
 step "harness self-tests" harness_selftests
-step "series checks" "$TOP/scripts/check-series.sh"
+# Every tree (TREE, which lib.sh exports, would narrow it to one).
+step "series checks" env -u TREE make -s -C "$TOP" check-series
 
 # The suite's own build outside kselftest, 64- and 32-bit, and the
 # benchmark's host build: what make host-test and make bench-host use.
@@ -59,7 +61,8 @@ step "broken guests" broken_guests
 step "benchmark smoke" "$TOP/scripts/bench.sh" smoke
 
 # The suite on each flavour; its closing lines and their total come last.
-step "suite on every flavour" "$TOP/scripts/run-flavours.sh" base stock series up smp4
+step "suite on every flavour" "$TOP/scripts/run-flavours.sh" base stock series up smp4 \
+	stock-7.3 mainline
 
 echo
 printf '%s\n' "${steps[@]}"

@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# export-series.sh - the one direction of flow: the dev tree (build/dev,
-# commits on top of base) is the source; this regenerates patches/ from
-# it and copies its tools/testing/selftests/pipe to the top level.
+# export-series.sh - the one direction of flow: the dev tree of $TREE
+# (build/dev or build/dev-7.3, commits on top of base) is the source; this
+# regenerates the tree's series (patches/ or patches/mainline/) from it and
+# copies its tools/testing/selftests/pipe to the top level, but for the
+# files upstream has there (suite_upstream_files: the series only changes
+# them, and the top level holds only what we wrote).
 
 . "$(dirname "$0")/lib.sh"
 
-dev=${DEV_TREE:-$BUILD/dev}
+dev=$DEV_TREE
 suite=tools/testing/selftests/pipe
 [ -d "$dev" ] || die $EXIT_USAGE "no dev tree at $dev; run 'make tree' first"
 [ -z "$(git -C "$dev" status --porcelain --untracked-files=no)" ] ||
 	die $EXIT_USAGE "$dev has uncommitted changes; commit them first"
 
-"$TOP/scripts/format-series.sh" "$dev" "$TOP/patches"
+"$TOP/scripts/format-series.sh" "$dev" "$SERIES_DIR"
+mapfile -t upstream < <(suite_upstream_files)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+git -C "$dev" archive HEAD "$suite" | tar -x -C "$tmp"
+for f in "${upstream[@]}"; do
+	rm -f "$tmp/$suite/$f"
+	[ ! -e "$TOP/$suite/$f" ] || cp "$TOP/$suite/$f" "$tmp/$suite/$f"
+done
 rm -rf "${TOP:?}/$suite"
 mkdir -p "$TOP/$suite"
-git -C "$dev" archive HEAD "$suite" | tar -x -C "$TOP"
-say "patches/: $(wc -l < "$TOP/patches/series") patches + cover letter; $suite updated"
-git -C "$TOP" status --short -- patches "$suite"
+cp -r "$tmp/$suite/." "$TOP/$suite/"
+say "$(rel "$SERIES_DIR")/: $(wc -l < "$SERIES_DIR/series") patches + cover letter; $suite updated"
+git -C "$TOP" status --short -- "$SERIES_DIR" "$suite"

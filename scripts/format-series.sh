@@ -11,7 +11,7 @@
 
 tree=${1:?usage: format-series.sh TREE OUTDIR}
 outdir=${2:?usage: format-series.sh TREE OUTDIR}
-cover=$TOP/scripts/cover-letter.txt
+cover=$TOP/scripts/$(lock_get "$TREE_LOCK" cover)
 
 [ "$(git -C "$tree" rev-list --count base..HEAD)" -gt 0 ] ||
 	die $EXIT_USAGE "$tree has no commits on top of base"
@@ -24,7 +24,7 @@ git -C "$tree" format-patch -q --zero-commit --no-signature --cover-letter \
 	--base=base --subject-prefix=PATCH -o "$outdir" base..HEAD
 
 # Fill in the cover letter's subject and blurb; @BASE_TREE@ names the
-# pinned package the base comes from (scripts/tree.lock).
+# pinned package the base comes from (scripts/trees/$TREE.lock).
 subject=$(head -n 1 "$cover")
 base_tree="$(lock_get "$TREE_LOCK" package) $(lock_get "$TREE_LOCK" package-version)"
 python3 - "$outdir/0000-cover-letter.patch" "$cover" "$subject" "$base_tree" <<'PY'

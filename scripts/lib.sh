@@ -7,12 +7,52 @@ shopt -s inherit_errexit
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-# The imported Debian tree: a git repository (tags: import, base) whose
-# own work tree is the stock source; other flavours are its worktrees.
-KERNEL_REPO=${KERNEL_REPO:-$BUILD/stock/linux}
-# The pinned kernel source: package, version and .deb hash, import and
-# base commit ids (moved only by "make update-tree").
-TREE_LOCK=${TREE_LOCK:-$TOP/scripts/tree.lock}
+# The kernel trees, one lock each: scripts/trees/NAME.lock pins a Debian
+# package and names the tree's repository, series and dev tree. TREE (the
+# environment, or a flavour's "tree:") picks one; 6.12 unless told.
+TREES=$TOP/scripts/trees
+
+# lock_get FILE KEY - the value of "KEY: value" in a lock file.
+lock_get() {
+	sed -n "s/^$2: //p" "$1"
+}
+
+tree_names() {
+	(cd "$TREES" && ls -- *.lock | sed 's/\.lock$//')
+}
+
+# select_tree NAME - point every per-tree setting at tree NAME:
+#   TREE_LOCK    its lock file
+#   KERNEL_REPO  the imported repository (build/REPO/linux: tags import,
+#                base); its work tree is the stock source, the other
+#                flavours of the tree are its worktrees
+#   SERIES_DIR   its patch series (patches/ or patches/mainline/)
+#   DEV_TREE     its dev tree (make tree, make export)
+select_tree() {
+	TREE=$1
+	TREE_LOCK=$TREES/$TREE.lock
+	[ -f "$TREE_LOCK" ] ||
+		die $EXIT_USAGE "unknown tree '$TREE' (scripts/trees/: $(tree_names | paste -sd ' '))"
+	KERNEL_REPO=$BUILD/$(lock_get "$TREE_LOCK" repo)/linux
+	SERIES_DIR=$TOP/$(lock_get "$TREE_LOCK" series)
+	DEV_TREE=$BUILD/$(lock_get "$TREE_LOCK" dev)
+	export TREE
+}
+
+# series_diff DIR OTHER [DIFF OPTIONS] - diff a series directory against
+# another, leaving out the series of other trees kept below it
+# (patches/mainline/ is inside patches/).
+series_diff() {
+	local dir=$1 other=$2
+	shift 2
+	diff "$@" $(find "$dir" -mindepth 1 -maxdepth 1 -type d -printf '--exclude=%f\n') \
+		"$dir" "$other"
+}
+
+# The name a path has in messages: relative to the top directory.
+rel() {
+	echo "${1#"$TOP"/}"
+}
 
 # Exit codes shared by every script (documented in README.md).
 EXIT_TESTS_FAILED=1
@@ -56,11 +96,6 @@ need_packages() {
 }
 
 git_k() { git -C "$KERNEL_REPO" "$@"; }
-
-# lock_get FILE KEY - the value of "KEY: value" in a lock file.
-lock_get() {
-	sed -n "s/^$2: //p" "$1"
-}
 
 # Packages come from a private apt configuration (build/apt, sources from
 # scripts/apt-sources.list): the machine's own sources, lists and dpkg
@@ -138,8 +173,9 @@ SERIES_EMAIL=${SERIES_EMAIL:-team@packet-pipe.invalid}
 # all but about optional:
 #
 #   about:   one line for "make help"
+#   tree:    the kernel tree, scripts/trees/TREE.lock (6.12)
 #   source:  base, stock or series: the tree prepare-source.sh checks out
-#            (managed: a tree check-bisect.sh or check-mutants.sh sets up)
+#            (prefix, mutant: a tree check-bisect.sh or check-mutants.sh sets up)
 #   kernel:  the flavour whose kernel and initramfs this one boots (its own)
 #   arch:    x86_64 (default) or arm64: scripts/arch/ARCH.sh and .config
 #   config:  config fragments after the common ones, relative to scripts/
@@ -161,13 +197,48 @@ flavour_field() {
 	echo "${value:-${3:-}}"
 }
 
+flavour_tree() {
+	flavour_field "$1" tree 6.12
+}
+
+# use_flavour FLAVOUR - select the tree FLAVOUR (or the flavour whose
+# kernel it boots) is built from.
+use_flavour() {
+	select_tree "$(flavour_tree "$(flavour_kernel "$1")")"
+}
+
+# tree_flavour TREE SOURCE - the flavour of TREE built from SOURCE (base,
+# stock, series). A tree that strips nothing has no base flavour: its base
+# is the stock source.
+tree_flavour() {
+	local f
+	for f in $(flavour_names); do
+		if [ "$(flavour_tree "$f")" = "$1" ] && [ "$(flavour_field "$f" source)" = "$2" ]; then
+			echo "$f"
+			return
+		fi
+	done
+	if [ "$2" = base ] && [ -z "$(lock_get "$TREES/$1.lock" strip)" ]; then
+		tree_flavour "$1" stock
+		return
+	fi
+	die $EXIT_USAGE "no flavour of tree $1 is built from $2 (scripts/flavours/)"
+}
+
+# suite_upstream_files - the files upstream has in the suite's directory
+# at the base of $TREE (7.3: Makefile, pipe_bench.c). The series changes
+# them in place; the top-level suite holds only the files we wrote.
+suite_upstream_files() {
+	git_k ls-tree --name-only base -- tools/testing/selftests/pipe/ | sed 's|.*/||'
+}
+
 # Source directory of a kernel flavour. Every flavour keeps its source in
 # build/FLAVOUR/linux and its objects in build/FLAVOUR/obj: the same
 # relative path, so ccache (CCACHE_BASEDIR=build) shares hits between them.
-# stock is the imported repository itself (tag import).
+# A stock flavour's source is its tree's imported repository (tag import).
 flavour_src() {
 	if [ "$(flavour_field "$1" source)" = stock ]; then
-		echo "$KERNEL_REPO"
+		echo "$BUILD/$(lock_get "$TREES/$(flavour_tree "$1").lock" repo)/linux"
 	else
 		echo "$BUILD/$1/linux"
 	fi
@@ -186,7 +257,8 @@ load_arch() {
 }
 
 # Config fragments on top of tinyconfig, in order (where two set one
-# option, the later wins): the common ones, then the record's. One config
+# option, the later wins): the common ones, the tree's (its lock's
+# config:), then the record's. One config
 # for all x86-64 flavours but debug, so that ccache shares the builds.
 flavour_fragments() {
 	local f
@@ -194,6 +266,9 @@ flavour_fragments() {
 	echo "$TOP/scripts/arch/$(flavour_arch "$1").config"
 	echo "$TOP/tools/testing/selftests/pipe/config"
 	echo "$TOP/scripts/lockup.config"
+	for f in $(lock_get "$TREES/$(flavour_tree "$(flavour_kernel "$1")").lock" config); do
+		echo "$TOP/scripts/$f"
+	done
 	for f in $(flavour_field "$1" config); do
 		echo "$TOP/scripts/$f"
 	done
@@ -251,3 +326,5 @@ checkout_worktree() {
 	git -C "$dir" am --abort >/dev/null 2>&1 || true
 	git -C "$dir" checkout -q --detach -f "$rev"
 }
+
+select_tree "${TREE:-6.12}"

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make-tree.sh - create the dev tree build/dev: a worktree at base with
-# every patch in patches/series applied as commits. Edit and commit there
+# make-tree.sh - create the dev tree of $TREE (build/dev, build/dev-7.3):
+# a worktree at base with every patch of its series applied as commits. Edit and commit there
 # (git add -f for new files: Debian's .gitignore hides the whole tree),
 # then "make export" writes patches/ and the top-level suite from it.
 # Refuses to replace a dev tree that holds work not yet exported.
 
 . "$(dirname "$0")/lib.sh"
 
-dev=${DEV_TREE:-$BUILD/dev}
+dev=$DEV_TREE
 "$TOP/scripts/import-tree.sh"
 
 if [ -e "$dev/.git" ]; then
@@ -19,10 +19,10 @@ if [ -e "$dev/.git" ]; then
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	"$TOP/scripts/format-series.sh" "$dev" "$tmp" 2>/dev/null || true
-	if ! diff -rq "$tmp" "$TOP/patches" >/dev/null; then
-		die $EXIT_USAGE "$dev has commits that differ from patches/; run 'make export' first, or remove $dev"
+	if ! series_diff "$SERIES_DIR" "$tmp" -rq >/dev/null; then
+		die $EXIT_USAGE "$dev has commits that differ from $(rel "$SERIES_DIR")/; run 'make export TREE=$TREE' first, or remove $dev"
 	fi
-	say "dev tree $dev is up to date with patches/"
+	say "dev tree $dev is up to date with $(rel "$SERIES_DIR")/"
 	exit 0
 fi
 

@@ -7,19 +7,21 @@
 #
 #   stock   Debian's tree as shipped (tag "import": upstream's packet mode)
 #   base    stock with packet mode stripped (tag "base")
-#   series  base + every patch in patches/series, applied with git am
-#   managed a tree that check-bisect.sh or check-mutants.sh checked out
+#   series  base + every patch of the tree's series, applied with git am
+#   prefix, mutant
+#           a tree that check-bisect.sh or check-mutants.sh checked out
 
 . "$(dirname "$0")/lib.sh"
 
 flavour=${1:?usage: prepare-source.sh FLAVOUR}
+use_flavour "$flavour"
 "$TOP/scripts/import-tree.sh"
 
 source=$(flavour_field "$flavour" source)
 case $source in
 stock) start=import ;;
 base|series) start=base ;;
-managed)
+prefix|mutant)
 	# bisect, mutant: trees that check-bisect.sh and check-mutants.sh
 	# step through themselves
 	[ -e "$(flavour_src "$flavour")/.git" ] ||

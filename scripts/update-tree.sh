@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# update-tree.sh [VERSION] - move the pins to what the archive serves now:
+# update-tree.sh [VERSION] - move the pins of $TREE (6.12 unless told) to what the archive serves now:
 # import the newest (or the given) version of the kernel package, rebase
 # the dev tree (build/dev) onto its base, export patches/ from it (so the
-# cover letter names the new base), rewrite scripts/tree.lock, move every
+# cover letter names the new base), rewrite scripts/trees/$TREE.lock, move every
 # pin of scripts/packages.lock to its newest version, and run the series
 # checks. A patch that no longer applies stops it, naming the patch, the
 # file and the hunk; the lock and patches/ are then left as they were.
@@ -14,7 +14,7 @@
 lock=$TREE_LOCK
 pkg=$(lock_get "$lock" package)
 old_version=$(lock_get "$lock" package-version)
-dev=${DEV_TREE:-$BUILD/dev}
+dev=$DEV_TREE
 
 # APT's lists may be up to an hour old; moving a pin reads them afresh.
 rm -f "$APT_DIR/updated"

@@ -9,7 +9,7 @@ import unittest
 
 SCRIPTS = os.path.join(os.path.dirname(__file__), "..")
 RECORDS = os.path.join(SCRIPTS, "flavours")
-KEYS = {"about", "source", "kernel", "arch", "config", "cpus", "boot", "expect"}
+KEYS = {"about", "tree", "source", "kernel", "arch", "config", "cpus", "boot", "expect"}
 
 
 def records():
@@ -44,7 +44,9 @@ class Flavours(unittest.TestCase):
                 kernel = fields.get("kernel", name)
                 self.assertIn(kernel, recs)
                 source = recs[kernel].get("source")
-                self.assertIn(source, {"base", "stock", "series", "managed"})
+                self.assertIn(source, {"base", "stock", "series", "prefix", "mutant"})
+                tree = recs[kernel].get("tree", "6.12")
+                self.assertTrue(os.path.isfile(os.path.join(SCRIPTS, "trees", tree + ".lock")), tree)
                 arch = fields.get("arch", "x86_64")
                 for f in (arch + ".sh", arch + ".config"):
                     self.assertTrue(os.path.isfile(os.path.join(SCRIPTS, "arch", f)), f)
@@ -59,6 +61,31 @@ class Flavours(unittest.TestCase):
         r = field("no-such-flavour", "boot")
         self.assertNotEqual(0, r.returncode)
         self.assertIn("unknown flavour", r.stderr)
+
+    def test_every_tree_has_a_stock_and_a_series_flavour(self):
+        recs = records()
+        for lock in os.listdir(os.path.join(SCRIPTS, "trees")):
+            tree = lock[:-len(".lock")]
+            with self.subTest(tree=tree):
+                for source in ("stock", "series", "prefix"):
+                    r = subprocess.run(
+                        ["bash", "-c", '. "$0/lib.sh" && tree_flavour "$1" "$2"',
+                         SCRIPTS, tree, source], capture_output=True, text=True)
+                    self.assertEqual(0, r.returncode, r.stderr)
+                    self.assertEqual(tree, recs[r.stdout.strip()].get("tree", "6.12"))
+
+    def test_select_tree_points_at_the_trees_series(self):
+        r = subprocess.run(
+            ["bash", "-c", '. "$0/lib.sh" && echo "$SERIES_DIR $KERNEL_REPO $DEV_TREE"', SCRIPTS],
+            capture_output=True, text=True, env=dict(os.environ, TREE="7.3", BUILD="/b"))
+        self.assertEqual(0, r.returncode, r.stderr)
+        series, repo, dev = r.stdout.split()
+        self.assertTrue(series.endswith("/patches/mainline"), series)
+        self.assertEqual(("/b/stock-7.3/linux", "/b/dev-7.3"), (repo, dev))
+        r = subprocess.run(["bash", "-c", '. "$0/lib.sh"', SCRIPTS], capture_output=True,
+                           text=True, env=dict(os.environ, TREE="4.4"))
+        self.assertNotEqual(0, r.returncode)
+        self.assertIn("unknown tree '4.4'", r.stderr)
 
 
 if __name__ == "__main__":

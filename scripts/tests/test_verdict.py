@@ -163,6 +163,24 @@ class Verdict(unittest.TestCase):
         self.assertEqual(rc, EXIT_TESTS_FAILED)
         self.assertEqual(reasons, ["the guest brought up 1 CPUs, not 2"])
 
+    def test_a_program_without_tap_counts_by_the_runners_line(self):
+        with open(os.path.join(LOGS, "stock-all-pass.log")) as f:
+            text = f.read()
+        bench = ("# selftests: pipe: pipe_bench\n# config: writers=1 readers=1\n"
+                 "# throughput_MBps: 812.50\n{} 3 selftests: pipe: pipe_bench\n")
+        end = "harness: end of tests"
+        for ok, rc in (("ok", EXIT_OK), ("not ok", EXIT_TESTS_FAILED)):
+            with self.subTest(result=ok):
+                log = text.replace(end, bench.format(ok) + end)
+                got, summary, reasons = verdict(log, "mainline", "pass", 1)
+                self.assertEqual(rc, got, reasons)
+                self.assertIn("38 passed" if ok == "ok" else "37 passed", summary)
+        # one of ours that printed nothing is still a failure
+        log = text.replace(end, bench.replace("pipe_bench", "packet_test").format("ok") + end)
+        got, _, reasons = verdict(log, "mainline", "pass", 1)
+        self.assertEqual(EXIT_TESTS_FAILED, got)
+        self.assertIn("printed no TAP plan", " ".join(reasons))
+
     def test_bisect_step_accepts_skips(self):
         rc, _, reasons = run("base-all-skip.log", expect="any", flavour="bisect")
         self.assertEqual(rc, EXIT_OK, reasons)
