@@ -1953,6 +1953,79 @@ static bool io_uring_usable(int *err)
 	return true;
 }
 
+#ifndef IORING_OP_PIPE
+#define IORING_OP_PIPE		62	/* <linux/io_uring.h>, since 6.16 */
+#endif
+
+/* IORING_OP_PIPE with @flags: its result (0 or -errno), fds in @fds. */
+static int uring_pipe(struct uring *r, int fds[2], unsigned int flags)
+{
+	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask;
+	struct io_uring_sqe *sqe = &r->sqes[idx];
+	struct io_uring_cqe cqe;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_PIPE;
+	sqe->addr = (unsigned long)fds;
+	sqe->rw_flags = flags;		/* pipe_flags, in the same union */
+	r->sq_array[idx] = idx;
+	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, r->fd, 1, 0, 0, NULL, 0) != 1)
+		return -errno;
+	if (!uring_complete(r, true, &cqe))
+		return -ETIME;
+	return cqe.res;
+}
+
+/*
+ * 8b. io_uring makes pipes without pipe2() (IORING_OP_PIPE): a kernel that
+ * refuses O_DIRECT on a notification pipe in pipe2() must refuse it there
+ * too, or the refusal is only a detour.
+ */
+TEST(uring_pipe_refuses_odirect_on_a_notification_pipe)
+{
+	int fds[2] = { -1, -1 }, err, ret, pipe2_refuses;
+	struct uring ring;
+
+	if (!io_uring_usable(&err))
+		SKIP(return, "no io_uring here: io_uring_setup() fails with %s", strerror(err));
+	if (pipe2(fds, O_NOTIFICATION_PIPE)) {
+		ASSERT_EQ(ENOPKG, errno);
+		SKIP(return, "no notification pipes: CONFIG_WATCH_QUEUE is off");
+	}
+	close(fds[0]);
+	close(fds[1]);
+	pipe2_refuses = pipe2(fds, O_NOTIFICATION_PIPE | O_DIRECT) && errno == EINVAL;
+	if (!pipe2_refuses) {
+		close(fds[0]);
+		close(fds[1]);
+	}
+
+	ASSERT_EQ(0, uring_init(&ring));
+	ret = uring_pipe(&ring, fds, 0);
+	if (ret == -EINVAL) {
+		/* Before 6.16 there is no IORING_OP_PIPE: no detour either. */
+		TH_LOG("this kernel has no IORING_OP_PIPE: pipes come from pipe2() only");
+		return;
+	}
+	ASSERT_EQ(0, ret);
+	close(fds[0]);
+	close(fds[1]);
+
+	ret = uring_pipe(&ring, fds, O_NOTIFICATION_PIPE | O_DIRECT);
+	if (!ret) {
+		ASSERT_NE(0, fcntl(fds[1], F_GETFL) & O_DIRECT);
+		close(fds[0]);
+		close(fds[1]);
+		/* Only where pipe2() takes it as well is this upstream's way. */
+		ASSERT_FALSE(pipe2_refuses)
+			TH_LOG("IORING_OP_PIPE takes what pipe2() refuses");
+		XFAIL(return, "upstream takes O_DIRECT on a notification pipe");
+	}
+	ASSERT_EQ(-EINVAL, ret);
+	ASSERT_TRUE(pipe2_refuses);
+}
+
 FIXTURE(uring) {
 	int rd, wr;
 	size_t limit;
