@@ -1987,6 +1987,8 @@ TEST(uring_pipe_refuses_odirect_on_a_notification_pipe)
 	int fds[2] = { -1, -1 }, err, ret, pipe2_refuses;
 	struct uring ring;
 
+	if (!packet_mode_supported())
+		SKIP(return, NO_PACKET_MODE);
 	if (!io_uring_usable(&err))
 		SKIP(return, "no io_uring here: io_uring_setup() fails with %s", strerror(err));
 	if (pipe2(fds, O_NOTIFICATION_PIPE)) {
