@@ -3,8 +3,8 @@
 #
 # apply-series.sh DIR - git am every patch named in the series of $TREE
 # (patches/series, or patches/mainline/series) onto the checked-out commit
-# of DIR. On failure the am is aborted, TREE is left as
-# it was, and the message says which patch failed and why.
+# of DIR. On failure the am is aborted, DIR is left as it was, and the
+# message says which patch failed and why.
 
 . "$(dirname "$0")/lib.sh"
 

@@ -33,10 +33,20 @@ select_tree() {
 	TREE_LOCK=$TREES/$TREE.lock
 	[ -f "$TREE_LOCK" ] ||
 		die $EXIT_USAGE "unknown tree '$TREE' (scripts/trees/: $(tree_names | paste -sd ' '))"
-	KERNEL_REPO=$BUILD/$(lock_get "$TREE_LOCK" repo)/linux
-	SERIES_DIR=$TOP/$(lock_get "$TREE_LOCK" series)
-	DEV_TREE=$BUILD/$(lock_get "$TREE_LOCK" dev)
+	KERNEL_REPO=$(tree_repo "$TREE")
+	SERIES_DIR=$TOP/$(tree_field "$TREE" series)
+	DEV_TREE=$BUILD/$(tree_field "$TREE" dev)
 	export TREE
+}
+
+# tree_field TREE KEY - a field of scripts/trees/TREE.lock.
+tree_field() {
+	lock_get "$TREES/$1.lock" "$2"
+}
+
+# tree_repo TREE - the imported repository of TREE.
+tree_repo() {
+	echo "$BUILD/$(tree_field "$1" repo)/linux"
 }
 
 # series_diff DIR OTHER [DIFF OPTIONS] - diff a series directory against
@@ -218,7 +228,7 @@ tree_flavour() {
 			return
 		fi
 	done
-	if [ "$2" = base ] && [ -z "$(lock_get "$TREES/$1.lock" strip)" ]; then
+	if [ "$2" = base ] && [ -z "$(tree_field "$1" strip)" ]; then
 		tree_flavour "$1" stock
 		return
 	fi
@@ -238,7 +248,7 @@ suite_upstream_files() {
 # A stock flavour's source is its tree's imported repository (tag import).
 flavour_src() {
 	if [ "$(flavour_field "$1" source)" = stock ]; then
-		echo "$BUILD/$(lock_get "$TREES/$(flavour_tree "$1").lock" repo)/linux"
+		tree_repo "$(flavour_tree "$1")"
 	else
 		echo "$BUILD/$1/linux"
 	fi
@@ -258,15 +268,15 @@ load_arch() {
 
 # Config fragments on top of tinyconfig, in order (where two set one
 # option, the later wins): the common ones, the tree's (its lock's
-# config:), then the record's. One config
-# for all x86-64 flavours but debug, so that ccache shares the builds.
+# config:), then the record's. One config for all x86-64 flavours of a
+# tree but debug, so that ccache shares the builds.
 flavour_fragments() {
 	local f
 	echo "$TOP/scripts/platform.config"
 	echo "$TOP/scripts/arch/$(flavour_arch "$1").config"
 	echo "$TOP/tools/testing/selftests/pipe/config"
 	echo "$TOP/scripts/lockup.config"
-	for f in $(lock_get "$TREES/$(flavour_tree "$(flavour_kernel "$1")").lock" config); do
+	for f in $(tree_field "$(flavour_tree "$(flavour_kernel "$1")")" config); do
 		echo "$TOP/scripts/$f"
 	done
 	for f in $(flavour_field "$1" config); do

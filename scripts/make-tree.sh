@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make-tree.sh - create the dev tree of $TREE (build/dev, build/dev-7.3):
-# a worktree at base with every patch of its series applied as commits. Edit and commit there
-# (git add -f for new files: Debian's .gitignore hides the whole tree),
-# then "make export" writes patches/ and the top-level suite from it.
+# a worktree at base with every patch of its series applied as commits.
+# Edit and commit there (git add -f for new files: Debian's .gitignore
+# hides the whole tree), then "make export" writes the series and the
+# top-level suite from it.
 # Refuses to replace a dev tree that holds work not yet exported.
 
 . "$(dirname "$0")/lib.sh"

@@ -1997,8 +1997,11 @@ TEST(uring_pipe_refuses_odirect_on_a_notification_pipe)
 	}
 	close(fds[0]);
 	close(fds[1]);
-	pipe2_refuses = pipe2(fds, O_NOTIFICATION_PIPE | O_DIRECT) && errno == EINVAL;
-	if (!pipe2_refuses) {
+	if (pipe2(fds, O_NOTIFICATION_PIPE | O_DIRECT)) {
+		ASSERT_EQ(EINVAL, errno);
+		pipe2_refuses = 1;
+	} else {
+		pipe2_refuses = 0;
 		close(fds[0]);
 		close(fds[1]);
 	}
