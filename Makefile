@@ -6,12 +6,12 @@
 KERNEL ?= series
 S := scripts
 # The kernel trees (scripts/trees/*.lock). TREE=T picks one for tree,
-# export, update-tree, check-series and check-bisect; the last two check
-# every tree when none is given, the others default to 6.12.
+# export, update-tree, check-series, check-bisect and bench; the last
+# three take every tree when none is given, the others default to 6.12.
 TREES := $(sort $(basename $(notdir $(wildcard $(S)/trees/*.lock))))
 
 .PHONY: all help build run shell check selftest-harness check-series \
-	tree export update-tree check-patches check-debug check-arm64 check-mutants check-bisect host-test \
+	tree export update-tree check-patches check-debug check-arm64 check-mutants check-bisect check-kselftest host-test \
 	bench bench-host headers \
 	clean distclean
 
@@ -32,13 +32,16 @@ help:
 	@echo "make update-tree     move the pins (scripts/*.lock, scripts/trees/TREE.lock) to the"
 	@echo "                     newest packages served; VERSION=V picks the kernel package's version"
 	@echo "make check-series    both series round-trip, match the suite, pass checkpatch (or TREE=T)"
-	@echo "make check-debug     the suite on the series kernel with lockdep, KASAN, UBSAN, ..."
-	@echo "make check-arm64     the suite on the series for arm64, with 4 KiB and with 64 KiB pages"
+	@echo "make check-debug     the suite on the mainline series kernel with lockdep, KASAN, UBSAN, ..."
+	@echo "make check-arm64     the suite on the mainline series for arm64, 4 KiB and 64 KiB pages"
 	@echo "make check-mutants   show that the suite fails on broken kernels"
 	@echo "make check-bisect    build, boot and test every prefix of both series (or TREE=T)"
+	@echo "make check-kselftest make kselftest TARGETS=pipe in each tree with its series applied,"
+	@echo "                     run on the host kernel (or TREE=T)"
 	@echo "make host-test       run the suite on the running (host) kernel (build/host-test)"
 	@echo "make headers         the series' uapi headers in build/headers, linked as usr/"
-	@echo "make bench           benchmark base, stock and series (build/bench/)"
+	@echo "make bench           benchmark base, stock and series of both trees (build/bench/TREE/;"
+	@echo "                     on 7.3 stock-7.3 is base and stock, mainline the series; or TREE=T)"
 	@echo "make bench-host      benchmark the running (host) kernel"
 	@echo "make clean           remove build outputs, keep the imported tree"
 	@echo "make distclean       remove all of build/"
@@ -75,12 +78,12 @@ check-patches:
 	$(S)/check-patches.sh
 
 bench:
-	$(S)/bench.sh
+	@set -e; for t in $(or $(TREE),$(TREES)); do TREE=$$t $(S)/bench.sh; done
 
 bench-host:
 	$(S)/bench.sh host
 
-# The series kernel with lockdep, KASAN, UBSAN, KFENCE, DEBUG_LIST,
+# The mainline series kernel (7.3) with lockdep, KASAN, UBSAN, KFENCE, DEBUG_LIST,
 # DEBUG_ATOMIC_SLEEP, DEBUG_VM and DEBUG_PAGEALLOC (scripts/debug.config)
 # and the lockup detectors (scripts/lockup.config): any splat fails.
 # The stress test's long mode runs there: STRESS_PACKETS packets. Its
@@ -95,7 +98,7 @@ check-debug:
 	APPEND="PIPE_STRESS_PACKETS=$(STRESS_PACKETS) KSFT_TIMEOUT=$(STRESS_LIMIT)" \
 	TIMEOUT=$$(($(STRESS_LIMIT) + 900)) $(MAKE) run KERNEL=debug
 
-# The series cross-built for arm64 (scripts/arch/arm64.sh), booted on
+# The mainline series cross-built for arm64 (scripts/arch/arm64.sh), booted on
 # QEMU's virt machine: 4 KiB pages, and 64 KiB pages, where one page
 # holds a 64 KiB packet and a default pipe 1 MiB.
 check-arm64:
@@ -106,6 +109,9 @@ check-mutants:
 
 check-bisect:
 	@set -e; for t in $(or $(TREE),$(TREES)); do TREE=$$t $(S)/check-bisect.sh; done
+
+check-kselftest:
+	@set -e; for t in $(or $(TREE),$(TREES)); do TREE=$$t $(S)/check-kselftest.sh; done
 
 host-test:
 	$(S)/host-test.sh

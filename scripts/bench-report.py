@@ -36,13 +36,18 @@ def load(specs):
                     clocks[(kernel, clock)] = (source, int(res))
                 if not line.startswith("BENCH,"):
                     continue
-                _, tr, pat, size, med, lo, hi, reps, nreads = line.split(",")
-                row = [kernel, clock, tr, pat, int(size), float(med),
-                       float(lo), float(hi), int(reps)]
+                try:
+                    _, tr, pat, size, med, lo, hi, reps, nreads = line.split(",")
+                    row = [kernel, clock, tr, pat, int(size), float(med),
+                           float(lo), float(hi), int(reps)]
+                    nreads = float(nreads)
+                except ValueError:
+                    sys.exit(f"bench-report: {path}: a BENCH line that does not parse "
+                             f"(a kernel message in the middle of it?): {line}")
                 if min(row[5:8]) <= 0:
                     sys.exit(f"bench-report: {path}: a figure of zero: {line}")
                 rows.append(row)
-                reads[(kernel, clock, tr, pat, int(size))] = float(nreads)
+                reads[(kernel, clock, tr, pat, int(size))] = nreads
         if (kernel, clock) not in clocks:
             sys.exit(f"bench-report: {path}: no CLOCK line (not a pipe-bench run?)")
         source, res = clocks[(kernel, clock)]
@@ -90,6 +95,15 @@ def repeatability(rows, previous):
             f"({'/'.join(map(str, key))}); {verdict} (goal <= 1%).", ""]
 
 
+def roles_played(outdir):
+    """(role, flavour) pairs from bench.sh's OUTDIR/kernels, if any."""
+    try:
+        with open(os.path.join(outdir, "kernels")) as f:
+            return [tuple(line.split()) for line in f if len(line.split()) == 2]
+    except OSError:
+        return []
+
+
 def report(rows, reads, clocksources, outdir, previous):
     ns = {(r[0], r[1], r[2], r[3], r[4]): r[5] for r in rows}
     kernels = sorted({r[0] for r in rows}, key=["base", "stock", "series", "host"].index)
@@ -106,6 +120,13 @@ def report(rows, reads, clocksources, outdir, previous):
            "|---|---|---|---|"]
     out += [f"| {k} | {c} | {src} | {res} |" for (k, c), (src, res) in sorted(clocksources.items())]
     out.append("")
+    roles = roles_played(outdir)
+    if roles:
+        out += ["Each kernel is a role played by a flavour of the tree",
+                "(scripts/flavours/; one guest may play two roles):", "",
+                "| kernel | flavour |", "|---|---|"]
+        out += [f"| {role} | {flavour} |" for role, flavour in roles]
+        out.append("")
 
     for k in kernels:
         out += [f"## {k}", "", "| transport | pattern | " +

@@ -217,13 +217,15 @@ use_flavour() {
 	select_tree "$(flavour_tree "$(flavour_kernel "$1")")"
 }
 
-# tree_flavour TREE SOURCE - the flavour of TREE built from SOURCE (base,
-# stock, series). A tree that strips nothing has no base flavour: its base
-# is the stock source.
+# tree_flavour TREE SOURCE - the plain flavour of TREE built from SOURCE
+# (base, stock, series, prefix): the one for the host's architecture with
+# no config fragment of its own (not debug, not arm64-*). A tree that
+# strips nothing has no base flavour: its base is the stock source.
 tree_flavour() {
 	local f
 	for f in $(flavour_names); do
-		if [ "$(flavour_tree "$f")" = "$1" ] && [ "$(flavour_field "$f" source)" = "$2" ]; then
+		if [ "$(flavour_tree "$f")" = "$1" ] && [ "$(flavour_field "$f" source)" = "$2" ] &&
+		   [ "$(flavour_arch "$f")" = x86_64 ] && [ -z "$(flavour_field "$f" config)" ]; then
 			echo "$f"
 			return
 		fi
@@ -326,7 +328,15 @@ pinned_package() {
 # (once) and check REV out there, dropping any half-done git am. Only the
 # files that differ are rewritten, so kbuild stays incremental.
 checkout_worktree() {
-	local dir=$1 rev=$2
+	local dir=$1 rev=$2 common
+	# A flavour that moved to another tree (debug, arm64-*: 6.12, then
+	# 7.3) leaves a worktree of the old tree's repository behind, which
+	# has tags of the same names: start again from the right repository.
+	common=$(git -C "$dir" rev-parse --path-format=absolute --git-common-dir 2>/dev/null) || common=
+	if [ -e "$dir/.git" ] && [ "$common" != "$(git_k rev-parse --path-format=absolute --git-common-dir)" ]; then
+		say "$dir is a worktree of another tree ($common): checking it out again"
+		rm -rf "$dir"
+	fi
 	if [ ! -e "$dir/.git" ]; then
 		rm -rf "$dir"
 		say "checking out $rev in $dir"

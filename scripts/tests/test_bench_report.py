@@ -31,16 +31,27 @@ class BenchReport(unittest.TestCase):
         self.assertIn("refined-jiffies", str(e.exception.code))
         self.assertIn("coarser than 1000 ns", str(e.exception.code))
 
-    def test_zero_figure_is_an_error(self):
+    def load_edited(self, old, new):
+        """The error load() exits with on bench-one-cpu.log, OLD made NEW."""
         with open(os.path.join(LOGS, "bench-one-cpu.log")) as f:
-            text = f.read().replace("BENCH,pipe,pair,64,1781.1,1781.1,1781.1",
-                                    "BENCH,pipe,pair,64,0.0,0.0,0.0")
+            text = f.read()
+        self.assertIn(old, text)
         with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
-            f.write(text)
+            f.write(text.replace(old, new))
             f.flush()
             with self.assertRaises(SystemExit) as e:
                 bench_report.load(["base:icount:" + f.name])
-        self.assertIn("a figure of zero", str(e.exception.code))
+        return str(e.exception.code)
+
+    def test_zero_figure_is_an_error(self):
+        self.assertIn("a figure of zero",
+                      self.load_edited("BENCH,pipe,pair,64,1781.1,1781.1,1781.1",
+                                       "BENCH,pipe,pair,64,0.0,0.0,0.0"))
+
+    def test_kernel_message_inside_a_line_is_an_error(self):
+        # 7.3's guest printed "input: ..." in the middle of a BENCH line.
+        self.assertIn("does not parse",
+                      self.load_edited("1781.1,5,1.00", "1781.1,5,1.00input: ImExPS/2 Mouse"))
 
     def test_ratio_never_divides_by_zero(self):
         self.assertIn("not measured", bench_report.ratio_row("x", 1.0, 0.0, 1.01))

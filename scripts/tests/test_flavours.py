@@ -72,7 +72,11 @@ class Flavours(unittest.TestCase):
                         ["bash", "-c", '. "$0/lib.sh" && tree_flavour "$1" "$2"',
                          SCRIPTS, tree, source], capture_output=True, text=True)
                     self.assertEqual(0, r.returncode, r.stderr)
-                    self.assertEqual(tree, recs[r.stdout.strip()].get("tree", "6.12"))
+                    rec = recs[r.stdout.strip()]
+                    self.assertEqual(tree, rec.get("tree", "6.12"))
+                    # the plain flavour: not debug, not arm64-*
+                    self.assertNotIn("config", rec, r.stdout)
+                    self.assertNotIn("arch", rec, r.stdout)
 
     def test_select_tree_points_at_the_trees_series(self):
         r = subprocess.run(
