@@ -333,7 +333,8 @@ TEST(packet_then_stream_reads_packet_alone)
 /*
  * Data that splice(), vmsplice() or sendfile() puts into a packet-mode
  * pipe forms one packet per call; pipe-to-pipe splice and tee keep the
- * packets they move; a splice that ends inside a packet drops its rest.
+ * packets they move; a splice that ends inside a packet splits it, and
+ * the rest stays in the source as a packet of its own.
  */
 #define SPLICE_NO_PACKET "upstream never makes a packet of spliced data"
 
