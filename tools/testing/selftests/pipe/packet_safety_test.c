@@ -905,6 +905,78 @@ TEST_F(splice_wait, splicer_cuts_the_packet_at_a_shrunk_destination_limit)
 	free(buf);
 }
 
+/*
+ * A splice through a stream end that did not wait (non-blocking, refused)
+ * leaves no request behind that hides a later splicer's: once the room
+ * passed that request without a read (8 pages spliced out), the read that
+ * makes a sleeping splicer's room must still wake it.
+ */
+TEST_F(splice_wait, splicer_is_woken_past_a_request_left_by_one_that_did_not_wait)
+{
+	char *buf = xmalloc(pg);
+	int c[2], null;
+
+	/* b: a stream end through which packets of up to 8 pages pass. */
+	ASSERT_EQ(0, pipe(self->b));
+	set_pipe(_metadata, self->b[1], 16, 8);
+	ASSERT_EQ(0, pipe2(c, O_DIRECT));
+	set_pipe(_metadata, c[1], 16, 8);
+	ASSERT_EQ(2 * pg, write_pattern(c[1], 2 * pg, 5));
+	ASSERT_EQ(15 * pg, write_pattern(self->b[1], 15 * pg, 6));
+	/* Room 1: the 2-page packet is refused and its splice returns. */
+	ASSERT_EQ(-1, splice(c[0], NULL, self->b[1], NULL, 2 * pg, SPLICE_F_NONBLOCK));
+	ASSERT_EQ(EAGAIN, errno);
+	null = open("/dev/null", O_WRONLY);
+	ASSERT_GE(null, 0);
+	ASSERT_EQ(8 * pg, splice(self->b[0], NULL, null, NULL, 8 * pg, 0));
+	close(null);
+	ASSERT_EQ(6 * pg, write_pattern(self->b[1], 6 * pg, 7));
+
+	/* Room 3: a 4-page packet waits. */
+	ASSERT_EQ(0, pipe2(self->a, O_DIRECT));
+	set_pipe(_metadata, self->a[1], 16, 8);
+	ASSERT_EQ(4 * pg, write_pattern(self->a[1], 4 * pg, SPLICE_SEED));
+	self->kid = spawn();
+	ASSERT_GE(self->kid, 0);
+	if (!self->kid)
+		run_splicer(self->a[0], self->b, 4 * pg, self->rep, false);
+	ASSERT_BLOCKED(self->kid, __NR_splice, "splice of 4 pages into a room of 3");
+	ASSERT_SLEEPS(self->kid, __NR_splice, "the blocked splicer");
+
+	/* One page read: room 4. */
+	ASSERT_EQ(pg, read(self->b[0], buf, pg));
+	ASSERT_SPLICER_RETURNED(4 * pg);
+	close(c[0]);
+	close(c[1]);
+	free(buf);
+}
+
+/*
+ * A splicer asleep for its packet's room in a packet-mode end is woken by
+ * the read that makes that room, even when another packet was refused
+ * there meanwhile (poll's record of the refused packet then names that
+ * one, not the sleeping splicer's).
+ */
+TEST_F(splice_wait, splicer_is_woken_after_another_packet_was_refused)
+{
+	int c[2];
+
+	START_SPLICER(2, 8);
+	ASSERT_EQ(4 * pg, fcntl(self->b[1], F_SETPIPE_PKT_SZ, (int)(4 * pg)));
+	ASSERT_EQ(0, pipe2(c, O_DIRECT));
+	set_pipe(_metadata, c[1], 16, 4);
+	ASSERT_EQ(4 * pg, write_pattern(c[1], 4 * pg, 9));
+	ASSERT_EQ(-1, splice(c[0], NULL, self->b[1], NULL, 4 * pg, SPLICE_F_NONBLOCK));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_SLEEPS(self->kid, __NR_splice, "the blocked splicer");
+
+	/* One packet read: room 2, the splicer's packet fits. */
+	ASSERT_TRUE(read_small(self->b[0], 1));
+	ASSERT_SPLICER_RETURNED(2 * pg);
+	close(c[0]);
+	close(c[1]);
+}
+
 TEST_F(splice_wait, splicer_gets_epipe_when_the_destination_reader_closes)
 {
 	bool intact;
