@@ -977,6 +977,53 @@ TEST_F(splice_wait, splicer_is_woken_after_another_packet_was_refused)
 	close(c[1]);
 }
 
+/*
+ * A splicer asleep for a packet-mode end leaves free the room that a
+ * blocked writer booked there, so it needs its packet's room and the
+ * booking. Once that writer gives up (a signal), the splicer needs its
+ * own room only: the read that makes that room must wake it, not only
+ * one that makes the room it needed while the booking stood.
+ */
+TEST_F(splice_wait, splicer_is_woken_for_its_own_room_once_a_booking_goes)
+{
+	pid_t writer;
+
+	ASSERT_EQ(0, pipe2(self->a, O_DIRECT));
+	ASSERT_EQ(0, pipe2(self->b, O_DIRECT));
+	set_pipe(_metadata, self->a[1], 16, 2);
+	set_pipe(_metadata, self->b[1], 16, 4);
+	ASSERT_EQ(0, set_nonblock(self->b[0]));
+	ASSERT_EQ(2 * pg, write_pattern(self->a[1], 2 * pg, SPLICE_SEED));
+	ASSERT_TRUE(write_small(self->b[1], 16));
+
+	/* A 4-page packet books its room in the full pipe. */
+	writer = spawn();
+	ASSERT_GE(writer, 0);
+	if (!writer) {
+		child_signals();
+		_exit(write_pattern(self->b[1], 4 * pg, 3) < 0 && errno == EINTR ? 0 : 1);
+	}
+	ASSERT_BLOCKED(writer, __NR_write, "a 4-page packet written into a full pipe");
+
+	/* The 2-page packet's splice waits for its room and the booking. */
+	self->kid = spawn();
+	ASSERT_GE(self->kid, 0);
+	if (!self->kid)
+		run_splicer(self->a[0], self->b, 2 * pg, self->rep, false);
+	ASSERT_BLOCKED(self->kid, __NR_splice, "splice of 2 pages into a full pipe");
+
+	/* The writer gives up: the booking goes. */
+	ASSERT_EQ(0, kill(writer, SIGUSR1));
+	ASSERT_EQ(0, wait_kid(writer)) {
+		TH_LOG("the blocked writer did not fail with EINTR");
+	}
+	ASSERT_SLEEPS(self->kid, __NR_splice, "the blocked splicer");
+
+	/* Two packets read: room 2, the splicer's packet fits. */
+	ASSERT_TRUE(read_small(self->b[0], 2));
+	ASSERT_SPLICER_RETURNED(2 * pg);
+}
+
 TEST_F(splice_wait, splicer_gets_epipe_when_the_destination_reader_closes)
 {
 	bool intact;
@@ -2876,6 +2923,54 @@ TEST_F(pass_order, splice_past_a_booking_asks_again_after_a_larger_request)
 	ASSERT_TRUE(read_small(self->fds[0], 3));
 	ASSERT_EQ(0, wait_kid(three)) {
 		TH_LOG("a splice past a booking sleeps with room for its packet");
+	}
+}
+
+/*
+ * A splicer into a packet-mode end, woken by the read that made room for
+ * its packet, may find part of that room taken before it runs, and sleep
+ * again after a larger splice asked for its own room. The read that makes
+ * its room once more must wake it (review round five: the larger request
+ * hid the smaller one's). The order is forced as above.
+ */
+TEST_F(pass_order, splice_woken_too_late_is_woken_again)
+{
+	struct sched_param sp = { .sched_priority = 30 };
+	pid_t three, four;
+
+	/* Seven of eight slots used: a 3-slot splice sleeps */
+	ASSERT_TRUE(write_small(self->fds[1], 7));
+	three = pass_splicer(self->src[1][0], self->fds[1], 3 * pg, 0, -1);
+	ASSERT_GE(three, 0);
+	ASSERT_BLOCKED(three, __NR_splice, "a 3-slot splice into a pipe with one slot free");
+	four = spawn();
+	ASSERT_GE(four, 0);
+	if (!four) {
+		struct sched_param fp = { .sched_priority = 40 };
+		char c;
+
+		/* Once let go: one slot through the stream end, then 4 slots */
+		if (sched_setscheduler(0, SCHED_FIFO, &fp) || read(self->go[0], &c, 1) != 1 ||
+		    write(self->stream, "s", 1) != 1)
+			_exit(2);
+		_exit(splice(self->src[2][0], NULL, self->fds[1], NULL, 4 * pg, 0) ==
+		      (ssize_t)(4 * pg) ? 0 : 1);
+	}
+	ASSERT_BLOCKED(four, __NR_read, "the 4-slot splicer waiting for its go");
+
+	/* Above the splicers: room 3, then one slot taken and 4 asked for */
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO, &sp));
+	ASSERT_TRUE(read_small(self->fds[0], 2));
+	ASSERT_EQ(1, write(self->go[1], "g", 1));
+	sp.sched_priority = 0;
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &sp));
+	ASSERT_BLOCKED(four, __NR_splice, "the 4-slot splice with two slots free");
+	ASSERT_BLOCKED(three, __NR_splice, "the 3-slot splice with two slots free");
+
+	/* Room 3 again: the 3-slot packet fits */
+	ASSERT_TRUE(read_small(self->fds[0], 1));
+	ASSERT_EQ(0, wait_kid(three)) {
+		TH_LOG("a splice into a packet-mode end sleeps with room for its packet");
 	}
 }
 
