@@ -4,8 +4,15 @@
 # check-bisect.sh - build and boot every prefix of the series of $TREE:
 # base + patch 1, base + patches 1-2, ... Each prefix must build, boot and
 # run the suite without a kernel splat and without a failed test: a test
-# of what a prefix does not have yet skips or XFAILs there. Slow: one
-# kernel build per patch (about 1 min each with ccache warm, 4 cold).
+# of what a prefix does not have yet skips or XFAILs there. A prefix that
+# carries no tests yet (6.12's first four: the suite comes with patch 5)
+# has none of its own to pass: it runs the finished top-level suite as a
+# load (verdict.py's "smoke": failed tests counted, not judged, since they
+# test what later patches add; a splat, panic, lockup, hang or a program
+# that does not report in full still fails it). Slow: one kernel build
+# per patch (1 to 3 min each with ccache warm, about 10 cold).
+# FROM=N applies the patches before N without building them: a run that
+# stopped at prefix N goes on from there.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -14,6 +21,7 @@ src=$(flavour_src "$flavour")
 "$TOP/scripts/import-tree.sh"
 checkout_worktree "$src" base
 
+from=${FROM:-1}
 n=0
 while read -r patch; do
 	case $patch in ''|'#'*) continue ;; esac
@@ -23,11 +31,17 @@ while read -r patch; do
 	git -C "$src" clean -fdxq -- tools/testing/selftests/pipe
 	git -C "$src" am -q "$SERIES_DIR/$patch" ||
 		{ git -C "$src" am --abort; die $EXIT_PATCH "$patch does not apply"; }
+	[ "$n" -ge "$from" ] || continue
 	say "prefix $n: $patch"
+	expect=any
+	if ! git -C "$src" ls-files --error-unmatch tools/testing/selftests/pipe/packet_util.h >/dev/null 2>&1; then
+		expect=smoke
+		say "prefix $n carries no tests: the top-level suite runs as a load, its failures not judged"
+	fi
 	"$TOP/scripts/build-kernel.sh" "$flavour"
 	"$TOP/scripts/make-initramfs.sh" "$flavour"
 	set +e
-	"$TOP/scripts/run-qemu.sh" "$flavour" any
+	"$TOP/scripts/run-qemu.sh" "$flavour" "$expect"
 	rc=$?
 	set -e
 	case $rc in
@@ -36,4 +50,4 @@ while read -r patch; do
 	*) die "$rc" "prefix $n ($patch) does not boot cleanly" ;;
 	esac
 done < "$SERIES_DIR/series"
-say "all $n prefixes of $(rel "$SERIES_DIR") build, boot and pass their own tests"
+say "all $n prefixes of $(rel "$SERIES_DIR")${FROM:+ from $from on} build, boot and pass their own tests"

@@ -66,8 +66,10 @@ if ! make -C "$src/tools/testing/selftests" TARGETS=pipe BUILD="$out/kselftest-s
 	die $EXIT_BUILD "$flavour: building the pipe selftests failed (log: $log)"
 fi
 
-# Where -m32 works the Makefile must have built the 32-bit programs.
-if [ -n "$HAS_M32" ] && ! grep -q '_32$' "$install/kselftest-list.txt"; then
+# Where -m32 works the Makefile must have built its 32-bit programs (the
+# 6.12 series' first selftests patch has none yet).
+if [ -n "$HAS_M32" ] && grep -q '_32\b' "$src/tools/testing/selftests/pipe/Makefile" &&
+	! grep -q '_32$' "$install/kselftest-list.txt"; then
 	die $EXIT_BUILD "$flavour: the suite's 32-bit programs (*_32) were not built (log: $log)"
 fi
 

@@ -17,7 +17,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-flavour=${1:?usage: run-qemu.sh FLAVOUR [skip|pass|all|any]}
+flavour=${1:?usage: run-qemu.sh FLAVOUR [skip|pass|all|any|smoke|bench]}
 expect=${2:-$(flavour_expect "$flavour")}
 out=$BUILD/$(flavour_kernel "$flavour")
 results=${RESULTS:-$BUILD/$flavour/results}

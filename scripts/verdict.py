@@ -22,6 +22,10 @@ POLICY says what the flavour must show:
   all   every test passes: no skip, no XFAIL
   any   skips, XFAILs and passes are all fine (a bisect step); failures
         and missing results still count
+  smoke a bisect step whose tree carries no tests yet ran the finished
+        suite as a load: failed tests are counted, not judged (they test
+        what later patches add), but every program must report in full,
+        and a splat, panic, lockup or hang fails as anywhere
   bench the guest ran the benchmark: it must reach its end, with no
         splat, on a clock finer than a microsecond (its CLOCK line), and
         every figure non-zero; there is no TAP
@@ -155,6 +159,8 @@ def judge(programs, top_plan, expect, listed=None):
                 if expect == "skip":
                     pt.problems.append(f"{label} passed on a kernel that "
                                        "should lack packet mode")
+            elif expect == "smoke":
+                pt.failed += 1
             else:
                 pt.fail(f"{label} failed")
         if p.plan is None and not p.results and p.outcome is not None \
@@ -240,7 +246,9 @@ def verdict(text, flavour, expect, qemu_rc, listed=None, cpus=None):
                                      for s in splats[:5]]
     if not programs or t.passed + t.failed + t.skipped + t.xfail == 0:
         return EXIT_NO_RESULT, summary, ["no test ran"]
-    if t.problems or t.failed:
+    # Under smoke a failed test is counted only; whatever else failed
+    # left a problem behind.
+    if t.problems or (t.failed and expect != "smoke"):
         return EXIT_TESTS_FAILED, summary, t.problems
     return EXIT_OK, summary, []
 
@@ -294,7 +302,7 @@ def _positive(text):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--flavour", required=True)
-    ap.add_argument("--expect", choices=("skip", "pass", "all", "any", "bench"),
+    ap.add_argument("--expect", choices=("skip", "pass", "all", "any", "smoke", "bench"),
                     required=True)
     ap.add_argument("--qemu-rc", type=int, required=True)
     ap.add_argument("--cpus", type=int, help="CPUs the guest was given")

@@ -185,6 +185,22 @@ class Verdict(unittest.TestCase):
         rc, _, reasons = run("base-all-skip.log", expect="any", flavour="bisect")
         self.assertEqual(rc, EXIT_OK, reasons)
 
+    def test_smoke_counts_failed_tests_without_judging_them(self):
+        rc, summary, reasons = run("stock-one-failure.log", expect="smoke",
+                                   flavour="bisect")
+        self.assertEqual(rc, EXIT_OK, reasons)
+        self.assertIn(" 1 failed", summary)
+        rc, _, _ = run("stock-one-failure.log", expect="any", flavour="bisect")
+        self.assertEqual(rc, EXIT_TESTS_FAILED)
+
+    def test_smoke_still_fails_on_what_breaks_a_run(self):
+        for log, want in (("crash-missing-results.log", EXIT_TESTS_FAILED),
+                          ("splat-all-pass.log", EXIT_SPLAT),
+                          ("up-soft-lockup.log", EXIT_LOCKUP)):
+            with self.subTest(log=log):
+                rc, _, reasons = run(log, expect="smoke", flavour="bisect")
+                self.assertEqual(rc, want, reasons)
+
 
 
 class BenchVerdict(unittest.TestCase):
