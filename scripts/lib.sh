@@ -244,6 +244,12 @@ suite_upstream_files() {
 	git_k ls-tree --name-only base -- tools/testing/selftests/pipe/ | sed 's|.*/||'
 }
 
+# tree_carries_suite SRC - the kernel tree SRC has our suite committed
+# (a series tree once its selftests patch is in), not copied in.
+tree_carries_suite() {
+	git -C "$1" ls-files --error-unmatch tools/testing/selftests/pipe/packet_util.h >/dev/null 2>&1
+}
+
 # Source directory of a kernel flavour. Every flavour keeps its source in
 # build/FLAVOUR/linux and its objects in build/FLAVOUR/obj: the same
 # relative path, so ccache (CCACHE_BASEDIR=build) shares hits between them.

@@ -36,7 +36,7 @@ suite=tools/testing/selftests/pipe
 # Where upstream has the directory (7.3: its Makefile and pipe_bench.c),
 # the stock tree runs our suite in its place: our Makefile replaces
 # upstream's until the next checkout.
-if ! git -C "$src" ls-files --error-unmatch "$suite/packet_util.h" >/dev/null 2>&1; then
+if ! tree_carries_suite "$src"; then
 	rm -rf "${src:?}/$suite"
 	cp -r "$TOP/$suite" "$src/$suite"
 fi
