@@ -350,8 +350,14 @@ static const char *const kid_states[] = {
  * in state S in its system call, is not switched in and uses no CPU time.
  * A task that spins in the kernel is seen running and burns CPU time (or,
  * on one CPU without preemption, locks the machine up).
+ *
+ * The samples start once the task is seen asleep: a wake that the test
+ * gave it on purpose just before (a new packet limit wakes the writers)
+ * can leave it runnable for a while on a busy host, which is not a task
+ * that fails to sleep. Its switch and its CPU time still count.
  */
 struct sleep_report {
+	int settled;	/* KID_BLOCKED, or why sampling never began */
 	int awake;
 	unsigned long switches;
 	unsigned long long cpu;
@@ -366,7 +372,8 @@ static struct sleep_report sample_sleep(pid_t pid, long nr)
 
 	sw0 = proc_switches(pid, false);
 	proc_state(pid, &cpu0);
-	for (i = 0; i < SLEEP_SAMPLES; i++) {
+	r.settled = wait_blocked(pid, nr);
+	for (i = 0; r.settled == KID_BLOCKED && i < SLEEP_SAMPLES; i++) {
 		usleep(2000);
 		if (!asleep_in(pid, nr))
 			r.awake++;
@@ -379,10 +386,14 @@ static struct sleep_report sample_sleep(pid_t pid, long nr)
 
 #define ASSERT_SLEEPS(pid, nr, what) do {				\
 	struct sleep_report __r = sample_sleep(pid, nr);		\
+	const char *__what = (what);					\
+	ASSERT_EQ(KID_BLOCKED, __r.settled) {				\
+		TH_LOG("%s: %s", __what, kid_states[__r.settled]);	\
+	}								\
 	ASSERT_TRUE(__r.awake <= 2 && __r.switches <= 3 && __r.cpu <= 2) { \
 		TH_LOG("%s: awake in %d of %d samples, switched in %lu times, " \
 		       "%llu ticks of CPU while it should sleep",	\
-		       what, __r.awake, SLEEP_SAMPLES, __r.switches, __r.cpu); \
+		       __what, __r.awake, SLEEP_SAMPLES, __r.switches, __r.cpu); \
 	}								\
 } while (0)
 
