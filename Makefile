@@ -19,7 +19,9 @@ all: run
 
 help:
 	@echo "make                 build the series kernel, boot it, run the suite"
-	@echo "make check           harness self-tests, series checks, suite on base, stock, series, up, smp4"
+	@echo "make check           harness self-tests, series checks, suite on base, stock, series, up, smp4,"
+	@echo "                     stock-7.3, mainline; PREBUILD=\"F...\" also builds flavour F's kernel"
+	@echo "                     at the lowest priority beside it (CI: debug and arm64-64k)"
 	@echo "make run KERNEL=F    boot flavour F and run the suite; the flavours (scripts/flavours/,"
 	@echo "                     with what the suite must show):"
 	@$(S)/list-flavours.sh
@@ -101,8 +103,10 @@ check-debug:
 # The mainline series cross-built for arm64 (scripts/arch/arm64.sh), booted on
 # QEMU's virt machine: 4 KiB pages, and 64 KiB pages, where one page
 # holds a 64 KiB packet and a default pipe 1 MiB.
+# ARM64_FLAVOURS=arm64-64k boots one of them (CI: .ci/run).
+ARM64_FLAVOURS ?= arm64-4k arm64-64k
 check-arm64:
-	$(S)/run-flavours.sh arm64-4k arm64-64k
+	$(S)/run-flavours.sh $(ARM64_FLAVOURS)
 
 check-mutants:
 	$(S)/check-mutants.sh

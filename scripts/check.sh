@@ -49,6 +49,37 @@ step "series checks" env -u TREE make -s -C "$TOP" check-series
 # benchmark's host build: what make host-test and make bench-host use.
 step "suite build outside kselftest" "$TOP/scripts/host-test.sh" build
 
+# PREBUILD: flavours whose kernels build at the lowest priority beside
+# the rest of the run (scripts/prebuild-kernels.sh), now that the series
+# checks have imported every tree. Their packages are checked here first,
+# so that no two builds run apt-get at once. The run waits for them.
+# Only kernels that no step here builds: two builds of one flavour at
+# once would share its worktree and build directory. When the series
+# checks failed, a tree may not be imported: no background build then
+# (it would import one beside the foreground).
+check_flavours=(base stock series up smp4 stock-7.3 mainline)
+prebuilding=
+read -ra prebuild <<< "${PREBUILD:-}"
+for f in "${prebuild[@]}"; do
+	k=$(flavour_kernel "$f")
+	for c in "${check_flavours[@]}"; do
+		[ "$k" != "$(flavour_kernel "$c")" ] ||
+			die $EXIT_USAGE "PREBUILD: make check builds $f's kernel itself"
+	done
+done
+if [ ${#prebuild[@]} -gt 0 ] && [ "$first_rc" -ne 0 ]; then
+	say "an earlier step failed: not building ${prebuild[*]} beside"
+elif [ ${#prebuild[@]} -gt 0 ]; then
+	for f in "${prebuild[@]}"; do
+		(load_arch "$(flavour_kernel "$f")" && need_build_packages) || exit
+	done
+	say "building the kernels of ${prebuild[*]} beside the checks (build/check/prebuild.log)"
+	# However this run ends, no build of it outlives it: a make
+	# check-debug after it would build in the same directory at once.
+	background_start "$logs/prebuild.log" "$TOP/scripts/prebuild-kernels.sh" "${prebuild[@]}"
+	prebuilding=1
+fi
+
 # Broken guests must fail cleanly: the base and series kernels first (up
 # and smp4 boot the series kernel).
 broken_guests() {
@@ -61,8 +92,16 @@ step "broken guests" broken_guests
 step "benchmark smoke" "$TOP/scripts/bench.sh" smoke
 
 # The suite on each flavour; its closing lines and their total come last.
-step "suite on every flavour" "$TOP/scripts/run-flavours.sh" base stock series up smp4 \
-	stock-7.3 mainline
+step "suite on every flavour" "$TOP/scripts/run-flavours.sh" "${check_flavours[@]}"
+
+# The kernels built beside: their build's outcome, once it is over (the
+# wait outside step, whose pipeline runs in a subshell).
+if [ -n "$prebuilding" ]; then
+	say "waiting for the kernels of ${prebuild[*]}"
+	prebuild_rc=0
+	background_wait || prebuild_rc=$?
+	step "kernels built beside" sh -c 'cat "$1"; exit "$2"' - "$logs/prebuild.log" "$prebuild_rc"
+fi
 
 echo
 printf '%s\n' "${steps[@]}"

@@ -84,6 +84,51 @@ export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:
 say()  { printf '==> %s\n' "$*" >&2; }
 die()  { local rc=$1; shift; printf 'error: %s\n' "$*" >&2; exit "$rc"; }
 
+# background_start LOG CMD... - run CMD at the side, stdin from
+# /dev/null, output in LOG, in a process group of its own (set -m): one
+# signal stops all of it, and background jobs of a script would ignore
+# SIGINT otherwise. Whatever way the script ends, background_stop runs
+# (an EXIT trap: bash runs it also when a signal ends the script, and at
+# once, where an INT or TERM trap would wait for the command in the
+# foreground) and takes the group down. The trap is set before the job
+# starts, so a signal in between leaves nothing behind. It owns the
+# script's EXIT trap: it refuses a script that has one, and a script
+# must not set one after it. background_wait returns CMD's status. One
+# background job at a time.
+background_pid=
+background_start() {
+	local log=$1
+	shift
+	[ -z "$(trap -p EXIT)" ] ||
+		die $EXIT_USAGE "background_start: this script has an EXIT trap already"
+	trap background_stop EXIT
+	set -m
+	"$@" </dev/null >"$log" 2>&1 &
+	background_pid=$!
+	set +m
+}
+# Under set -e, a failing command in an EXIT trap would replace the
+# script's exit status: nothing here may fail. make cleans up before it
+# ends on SIGTERM; the group gets 10 s to, then SIGKILL.
+background_stop() {
+	local i
+	[ -n "$background_pid" ] || return 0
+	kill -TERM -- "-$background_pid" 2>/dev/null || true
+	wait "$background_pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 -- "-$background_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$background_pid" 2>/dev/null || true
+	background_pid=
+}
+background_wait() {
+	local rc=0
+	wait "$background_pid" || rc=$?
+	background_pid=
+	return "$rc"
+}
+
 # need_packages CMD:PACKAGE ... - install what is missing (as root) or name
 # the apt-get line and stop.
 need_packages() {
@@ -272,6 +317,15 @@ flavour_arch() {
 load_arch() {
 	# shellcheck source=arch/x86_64.sh
 	. "$TOP/scripts/arch/$(flavour_arch "$1").sh"
+}
+
+# need_build_packages - what build-kernel.sh needs for the architecture
+# load_arch loaded: checked (and installed) before any build starts, also
+# by prebuild-kernels.sh, so that no two builds run apt-get at once.
+need_build_packages() {
+	need_packages gcc:gcc make:make flex:flex bison:bison bc:bc ccache:ccache \
+		/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev \
+		"${ARCH_PACKAGES[@]}"
 }
 
 # Config fragments on top of tinyconfig, in order (where two set one

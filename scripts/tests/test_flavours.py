@@ -9,7 +9,8 @@ import unittest
 
 SCRIPTS = os.path.join(os.path.dirname(__file__), "..")
 RECORDS = os.path.join(SCRIPTS, "flavours")
-KEYS = {"about", "tree", "source", "kernel", "arch", "config", "cpus", "boot", "expect"}
+KEYS = {"about", "tree", "source", "kernel", "arch", "config", "cpus", "boot", "expect",
+        "ccache"}
 
 
 def records():
@@ -54,6 +55,12 @@ class Flavours(unittest.TestCase):
                     self.assertTrue(os.path.isfile(os.path.join(SCRIPTS, frag)), frag)
                 self.assertIn(fields.get("expect", "pass"), {"skip", "pass", "all", "any"})
                 self.assertGreaterEqual(int(fields.get("cpus", "2")), 1)
+                self.assertIn(fields.get("ccache", "preprocessed"), {"preprocessed", "depend"})
+                if fields.get("ccache") == "depend":
+                    # Depend mode finds no other config's objects: only
+                    # a kernel of its own, with a config nobody shares.
+                    self.assertNotIn("kernel", fields)
+                    self.assertTrue(fields.get("config") or fields.get("arch"))
 
     def test_lib_reads_records_and_refuses_unknown_flavours(self):
         r = field("smp4", "boot")
