@@ -28,6 +28,7 @@ if [ -f "$out/kernel" ] && [ "$(cat "$out/build.key" 2>/dev/null)" = "$key" ]; t
 fi
 
 mkdir -p "$obj"
+need_space "$obj" "$SPACE_BUILD" "building the $flavour kernel"
 rm -f "$out/build.key"
 # ccache: the x86-64 flavours of a tree share one config, so all but the
 # first build of a make check are mostly cache hits.

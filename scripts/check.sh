@@ -12,6 +12,11 @@
 
 . "$(dirname "$0")/lib.sh"
 
+# From a fresh clone, the whole run's space is asked for at once, rather
+# than found missing an hour in. A run with build/ in place writes much
+# less, and each big step asks for its own share (need_space).
+[ -d "$BUILD" ] || need_space "$BUILD" "$SPACE_CHECK" "make check from a fresh clone"
+
 first_rc=0
 steps=()
 logs=$BUILD/check

@@ -33,11 +33,16 @@ import_commit() {
 	# that looks finished.
 	tmp=$BUILD/import.tmp
 	rm -rf "$tmp" "$BUILD/import.index"
+	need_space "$BUILD" "$SPACE_IMPORT" "importing $pkg $version"
 	mkdir -p "$tmp"
 	say "extracting $tarball from $(basename "$deb")"
-	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./$tarball" |
-		tar -xJ -C "$tmp" --strip-components=1 ||
-		die $EXIT_USAGE "cannot unpack $tarball from $deb"
+	# tar's complaints go to a file: on a full disk there is one per file.
+	if ! dpkg-deb --fsys-tarfile "$deb" | tar -xO "./$tarball" |
+		tar -xJ -C "$tmp" --strip-components=1 2>"$BUILD/import.err"; then
+		head -n 5 "$BUILD/import.err" >&2
+		die $EXIT_USAGE "cannot unpack $tarball from $deb ($(wc -l <"$BUILD/import.err") complaints from tar, the first above; free space on $(rel "$BUILD"): $(df -Ph "$BUILD" | awk 'NR == 2 { print $4 }'))"
+	fi
+	rm -f "$BUILD/import.err"
 	msg="Import $pkg $version
 
 Unmodified contents of $(basename "$tarball") from Debian package

@@ -74,6 +74,17 @@ EXIT_TIMEOUT=6
 EXIT_SPLAT=7
 EXIT_LOCKUP=8
 EXIT_PINNED=9
+EXIT_NO_SPACE=10
+
+# Free disk space, in GiB, that a step needs before it starts (need_space):
+# importing a tree (the .deb, the unpacked tarball and its git objects),
+# checking out one worktree, building one kernel, and a make check that
+# starts without build/ (every tree, worktree and kernel it makes, and the
+# ccache it fills).
+SPACE_IMPORT=3
+SPACE_WORKTREE=2
+SPACE_BUILD=3
+SPACE_CHECK=25
 
 # Fixed identities and dates: the same input gives the same commit ids on
 # every machine, so base-commit: in the cover letter stays valid.
@@ -127,6 +138,20 @@ background_wait() {
 	wait "$background_pid" || rc=$?
 	background_pid=
 	return "$rc"
+}
+
+# need_space DIR GIB WHAT - stop with one message when the filesystem
+# that holds DIR has less than GIB GiB free. A full disk shows up
+# otherwise as hundreds of tar, git or compiler errors far from their
+# cause. The figures callers pass are what the step wrote on 2026-12-06,
+# rounded up (README.md, "Disk").
+need_space() {
+	local dir=$1 gib=$2 what=$3 at=$1 free mnt
+	# The directory may not exist yet: its nearest existing parent.
+	while [ ! -d "$at" ]; do at=$(dirname "$at"); done
+	read -r free mnt < <(df -Pk "$at" | awk 'NR == 2 { print $4, $6 }')
+	[ "$free" -lt $((gib * 1024 * 1024)) ] || return 0
+	die $EXIT_NO_SPACE "$what needs about $gib GiB free on $mnt (for $(rel "$dir")), and $((free / 1024)) MiB are free there: free some space (make clean removes build/)"
 }
 
 # need_packages CMD:PACKAGE ... - install what is missing (as root) or name
@@ -399,6 +424,7 @@ checkout_worktree() {
 	fi
 	if [ ! -e "$dir/.git" ]; then
 		rm -rf "$dir"
+		need_space "$(dirname "$dir")" "$SPACE_WORKTREE" "a worktree of $rev"
 		say "checking out $rev in $dir"
 		git_k worktree prune
 		git_k worktree add -q --detach "$dir" "$rev" >&2
