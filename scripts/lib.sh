@@ -76,15 +76,17 @@ EXIT_LOCKUP=8
 EXIT_PINNED=9
 EXIT_NO_SPACE=10
 
-# Free disk space, in GiB, that a step needs before it starts (need_space):
-# importing a tree (the .deb, the unpacked tarball and its git objects),
-# checking out one worktree, building one kernel, and a make check that
-# starts without build/ (every tree, worktree and kernel it makes, and the
-# ccache it fills).
+# Free disk space, in GiB, that a step needs before it starts (need_space),
+# from what each wrote in a cold .ci/run on 2026-12-06, rounded up
+# (README.md, "Disk"): importing a tree (the .deb, the unpacked tarball
+# and its git objects: 2.4 GiB), checking out one worktree (1.7), building
+# one kernel (0.35 for debug's objects), and a make check that starts
+# without build/ (every tree, worktree and kernel it makes, the ccache it
+# fills and the packages it installs: 16.4 for all of .ci/run).
 SPACE_IMPORT=3
 SPACE_WORKTREE=2
-SPACE_BUILD=3
-SPACE_CHECK=25
+SPACE_BUILD=1
+SPACE_CHECK=20
 
 # Fixed identities and dates: the same input gives the same commit ids on
 # every machine, so base-commit: in the cover letter stays valid.
@@ -143,8 +145,7 @@ background_wait() {
 # need_space DIR GIB WHAT - stop with one message when the filesystem
 # that holds DIR has less than GIB GiB free. A full disk shows up
 # otherwise as hundreds of tar, git or compiler errors far from their
-# cause. The figures callers pass are what the step wrote on 2026-12-06,
-# rounded up (README.md, "Disk").
+# cause.
 need_space() {
 	local dir=$1 gib=$2 what=$3 at=$1 free mnt
 	# The directory may not exist yet: its nearest existing parent.
