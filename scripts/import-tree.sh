@@ -27,22 +27,23 @@ strip=$(lock_get "$lock" strip)
 # stock source); later ones only add objects to it, so the worktrees of
 # the other flavours stay valid.
 import_commit() {
-	local version=$1 sha=$2 deb tmp tree msg id
-	deb=$(fetch_deb "$pkg" "$version" "$sha" "$lock")
+	local version=$1 sha=$2 deb tmp tree msg id errs
 	# A temporary directory, so an interrupted import leaves nothing
-	# that looks finished.
+	# that looks finished. The space check comes before the download,
+	# which a full disk would fail as a version no longer served.
 	tmp=$BUILD/import.tmp
 	rm -rf "$tmp" "$BUILD/import.index"
 	need_space "$BUILD" "$SPACE_IMPORT" "importing $pkg $version"
+	deb=$(fetch_deb "$pkg" "$version" "$sha" "$lock")
 	mkdir -p "$tmp"
 	say "extracting $tarball from $(basename "$deb")"
-	# tar's complaints go to a file: on a full disk there is one per file.
-	if ! dpkg-deb --fsys-tarfile "$deb" | tar -xO "./$tarball" |
-		tar -xJ -C "$tmp" --strip-components=1 2>"$BUILD/import.err"; then
-		head -n 5 "$BUILD/import.err" >&2
-		die $EXIT_USAGE "cannot unpack $tarball from $deb ($(wc -l <"$BUILD/import.err") complaints from tar, the first above; free space on $(rel "$BUILD"): $(df -Ph "$BUILD" | awk 'NR == 2 { print $4 }'))"
+	# The complaints are kept in memory, not in a file on the disk that
+	# may be full: on a full disk tar has one per file.
+	if ! errs=$({ dpkg-deb --fsys-tarfile "$deb" | tar -xO "./$tarball" |
+		tar -xJ -C "$tmp" --strip-components=1; } 2>&1); then
+		printf '%s\n' "$errs" | head -n 5 >&2
+		die $EXIT_USAGE "cannot unpack $tarball from $deb: $(printf '%s\n' "$errs" | grep -c .) lines of complaints, the first 5 above; free on $(rel "$BUILD"): $(df -h --output=avail "$BUILD" | tail -n 1 | tr -d ' ')"
 	fi
-	rm -f "$BUILD/import.err"
 	msg="Import $pkg $version
 
 Unmodified contents of $(basename "$tarball") from Debian package

@@ -147,10 +147,14 @@ background_wait() {
 # otherwise as hundreds of tar, git or compiler errors far from their
 # cause.
 need_space() {
-	local dir=$1 gib=$2 what=$3 at=$1 free mnt
+	local dir=$1 gib=$2 what=$3 at=$1 hdr free mnt
 	# The directory may not exist yet: its nearest existing parent.
 	while [ ! -d "$at" ]; do at=$(dirname "$at"); done
-	read -r free mnt < <(df -Pk "$at" | awk 'NR == 2 { print $4, $6 }')
+	# --output: a device or mount point with a space in its name shifts
+	# no column.
+	{ read -r hdr && read -r free mnt; } < <(df -k --output=avail,target "$at" 2>/dev/null) &&
+		[[ $free =~ ^[0-9]+$ ]] ||
+		die $EXIT_NO_SPACE "$what: cannot tell the free space on $(rel "$at") (df -k --output=avail,target failed)"
 	[ "$free" -lt $((gib * 1024 * 1024)) ] || return 0
 	die $EXIT_NO_SPACE "$what needs about $gib GiB free on $mnt (for $(rel "$dir")), and $((free / 1024)) MiB are free there: free some space (make clean removes build/)"
 }
