@@ -42,7 +42,7 @@ import_commit() {
 	if ! errs=$({ dpkg-deb --fsys-tarfile "$deb" | tar -xO "./$tarball" |
 		tar -xJ -C "$tmp" --strip-components=1; } 2>&1); then
 		printf '%s\n' "$errs" | head -n 5 >&2
-		die $EXIT_USAGE "cannot unpack $tarball from $deb: $(printf '%s\n' "$errs" | grep -c .) lines of complaints, the first 5 above; free on $(rel "$BUILD"): $(df -h --output=avail "$BUILD" | tail -n 1 | tr -d ' ')"
+		die $EXIT_USAGE "cannot unpack $tarball from $deb: $(printf '%s\n' "$errs" | grep -c .) lines of complaints, the first 5 above; free on $(rel "$BUILD"): $(disk_free "$BUILD" | awk '{ print int($1 / 1024) " MiB" }')"
 	fi
 	msg="Import $pkg $version
 

@@ -142,19 +142,26 @@ background_wait() {
 	return "$rc"
 }
 
+# disk_free DIR - the free KiB and the mount point of the filesystem that
+# holds DIR (where DIR does not exist yet, its nearest existing parent),
+# on one line; fails when df cannot tell. --output: a device or mount
+# point with a space in its name shifts no column.
+disk_free() {
+	local at=$1 hdr free mnt
+	while [ ! -d "$at" ]; do at=$(dirname "$at"); done
+	{ read -r hdr && read -r free mnt; } < <(df -k --output=avail,target "$at" 2>/dev/null) &&
+		[[ $free =~ ^[0-9]+$ ]] || return 1
+	printf '%s %s\n' "$free" "$mnt"
+}
+
 # need_space DIR GIB WHAT - stop with one message when the filesystem
 # that holds DIR has less than GIB GiB free. A full disk shows up
 # otherwise as hundreds of tar, git or compiler errors far from their
 # cause.
 need_space() {
-	local dir=$1 gib=$2 what=$3 at=$1 hdr free mnt
-	# The directory may not exist yet: its nearest existing parent.
-	while [ ! -d "$at" ]; do at=$(dirname "$at"); done
-	# --output: a device or mount point with a space in its name shifts
-	# no column.
-	{ read -r hdr && read -r free mnt; } < <(df -k --output=avail,target "$at" 2>/dev/null) &&
-		[[ $free =~ ^[0-9]+$ ]] ||
-		die $EXIT_NO_SPACE "$what: cannot tell the free space on $(rel "$at") (df -k --output=avail,target failed)"
+	local dir=$1 gib=$2 what=$3 free mnt
+	read -r free mnt < <(disk_free "$dir") ||
+		die $EXIT_NO_SPACE "$what: cannot tell the free space on $(rel "$dir") (df -k --output=avail,target failed)"
 	[ "$free" -lt $((gib * 1024 * 1024)) ] || return 0
 	die $EXIT_NO_SPACE "$what needs about $gib GiB free on $mnt (for $(rel "$dir")), and $((free / 1024)) MiB are free there: free some space (make clean removes build/)"
 }
@@ -429,7 +436,7 @@ checkout_worktree() {
 	fi
 	if [ ! -e "$dir/.git" ]; then
 		rm -rf "$dir"
-		need_space "$(dirname "$dir")" "$SPACE_WORKTREE" "a worktree of $rev"
+		need_space "$dir" "$SPACE_WORKTREE" "a worktree of $rev"
 		say "checking out $rev in $dir"
 		git_k worktree prune
 		git_k worktree add -q --detach "$dir" "$rev" >&2
