@@ -2345,7 +2345,6 @@ TEST_F(uring, nonblocking_file_write_that_does_not_fit_queues_nothing_early)
  * of finding 5 (fault_read above), and event loops that stop at a short
  * read.
  */
-#define RACE_ROUNDS	20
 
 /*
  * ppoll() without a timeout as a raw system call, so that the test knows
@@ -2370,30 +2369,38 @@ static long raw_ppoll(struct pollfd *pfd, unsigned int n)
  * if it went on waiting exclusively, the wakeup of a read that frees one
  * slot could go to it and stop there, and a stream writer queued behind it
  * would sleep with a slot free. Stream writers are not held back by the
- * booking. The window is between the booking's wakeup and its store, so
- * it shows with preemption (preempt=full): looped.
+ * booking. Two windows, both only with preemption (preempt=full), so the
+ * test loops: between the booking's store and its wakeup, and, once woken
+ * by the booking, between a writer being queued exclusively again and its
+ * look at its condition. Several packet writers wait ahead of the stream
+ * writer, so that more of them are in that window when the read comes.
  */
+#define BOOKING_ROUNDS	150
+#define BOOKING_SMALL	4
+
 TEST(stream_writer_behind_a_booking_gets_the_slot_a_read_frees)
 {
-	int round;
+	int round, i;
 
 	pg = page_size();
 	if (!packet_mode_supported())
 		SKIP(return, NO_PACKET_MODE);
 	if (!pkt_limit_supported())
 		SKIP(return, NO_PKT_LIMIT);
-	for (round = 0; round < RACE_ROUNDS; round++) {
+	for (round = 0; round < BOOKING_ROUNDS; round++) {
 		pid_t small, stream, big;
 		int fds[2], plain, st;
 
 		ASSERT_EQ(0, pipe2(fds, O_DIRECT));
 		set_pipe(_metadata, fds[1], 16, 4);
 		ASSERT_TRUE(write_small(fds[1], 16));
-		small = spawn();
-		ASSERT_GE(small, 0);
-		if (!small)
-			_exit(write(fds[1], "w", 1) == 1 ? 0 : 1);
-		ASSERT_BLOCKED(small, __NR_write, "a one-byte packet into a full pipe");
+		for (i = 0; i < BOOKING_SMALL; i++) {
+			small = spawn();
+			ASSERT_GE(small, 0);
+			if (!small)
+				_exit(write(fds[1], "w", 1) == 1 ? 0 : 1);
+			ASSERT_BLOCKED(small, __NR_write, "a one-byte packet into a full pipe");
+		}
 		plain = reopen_fd(fds[1], O_WRONLY);
 		ASSERT_GE(plain, 0);
 		stream = spawn();
@@ -2410,8 +2417,14 @@ TEST(stream_writer_behind_a_booking_gets_the_slot_a_read_frees)
 		ASSERT_TRUE(read_small(fds[0], 1));
 		st = wait_kid(stream);
 		ASSERT_EQ(0, st) {
-			TH_LOG("round %d: the stream writer %s with a slot free behind a booking",
-			       round, st < 0 ? "still sleeps" : "failed");
+			if (st > 0)
+				TH_LOG("round %d: the stream write failed", round);
+			else if (queued_bytes(fds[0]) == 15)
+				TH_LOG("round %d: the stream writer sleeps with a slot free",
+				       round);
+			else
+				TH_LOG("round %d: a packet writer took the slot past the booking",
+				       round);
 		}
 		reap_kids();
 		close(plain);
