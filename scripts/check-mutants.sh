@@ -13,6 +13,8 @@
 #   Append: WORDS       (optional) kernel command line words the guest of
 #                       this mutant boots with (a race that needs
 #                       preempt=full, say), after APPEND
+#   Cpus: N             (optional) the CPUs of this mutant's guest, if not
+#                       the mutant flavour's (a race that shows on 4)
 #
 # A mutant is caught when both hold:
 # - the run ends with one of its Expect-exit codes, which may be 1 (tests
@@ -39,6 +41,11 @@ for name in "$@"; do
 	[ -f "$patch" ] || die $EXIT_USAGE "no mutant $patch"
 	exits=$(sed -n 's/^Expect-exit: //p' "$patch")
 	append=$(sed -n 's/^Append: //p' "$patch" | paste -sd ' ')
+	cpus=$(sed -n 's/^Cpus: //p' "$patch")
+	case $cpus in
+	''|[1-9]|[1-9][0-9]) ;;
+	*) die $EXIT_USAGE "mutant $name: Cpus: $cpus is not a number of CPUs" ;;
+	esac
 	for e in ${exits:-1}; do
 		case $e in
 		1|5|6|7|8) ;;
@@ -51,11 +58,11 @@ for name in "$@"; do
 	git -C "$src" apply "$patch" || die $EXIT_PATCH "mutant $name no longer applies to the series"
 	git -C "$src" commit -q -a -m "mutant: $name"
 
-	say "mutant $name: $(sed -n '/^\(Expect-\|Append:\)/q;p' "$patch" | paste -sd ' ')"
+	say "mutant $name: $(sed -n '/^\(Expect-\|Append:\|Cpus:\)/q;p' "$patch" | paste -sd ' ')"
 	"$TOP/scripts/build-kernel.sh" mutant
 	"$TOP/scripts/make-initramfs.sh" mutant
 	set +e
-	APPEND="${APPEND:-} $append" TIMEOUT=${TIMEOUT:-300} \
+	APPEND="${APPEND:-} $append" TIMEOUT=${TIMEOUT:-300} CPUS=${cpus:-${CPUS:-}} \
 		"$TOP/scripts/run-qemu.sh" mutant all >/dev/null 2>&1
 	rc=$?
 	set -e
