@@ -2376,12 +2376,25 @@ static long raw_ppoll(struct pollfd *pfd, unsigned int n)
  * writer, so that more of them are in that window when the read comes.
  * PIPE_BOOKING_ROUNDS in the environment sets the rounds: a kernel without
  * the hand-on failed 12 of 30 runs of the default on 4 CPUs, so make
- * check-mutants asks for many more.
+ * check-mutants asks for many more. The fixture is there for its timeout:
+ * the rounds take longer than the harness's default 30 s on a debug
+ * kernel.
  */
 #define BOOKING_ROUNDS	150
 #define BOOKING_SMALL	4
 
-TEST(stream_writer_behind_a_booking_gets_the_slot_a_read_frees)
+FIXTURE(booking) {
+};
+
+FIXTURE_SETUP(booking)
+{
+}
+
+FIXTURE_TEARDOWN(booking)
+{
+}
+
+TEST_F_TIMEOUT(booking, stream_writer_behind_a_booking_gets_the_slot_a_read_frees, 600)
 {
 	const char *env = getenv("PIPE_BOOKING_ROUNDS");
 	int rounds = env && atoi(env) > 0 ? atoi(env) : BOOKING_ROUNDS;
